@@ -1,0 +1,1 @@
+"""The ``datadiet`` command line."""

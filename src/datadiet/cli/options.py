@@ -1,0 +1,92 @@
+"""Options shared by every command that takes a dataset, a model or a training budget."""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+from torch import nn
+
+from datadiet.data import DataOptions, Splits, list_datasets, prepare
+from datadiet.data.dataset import IndexedDataset
+from datadiet.models import create_model, list_models
+from datadiet.training import TrainConfig
+from datadiet.training.config import PRECISIONS
+
+__all__ = [
+    "add_data_options", "load_data", "add_model_options", "build_model", "add_train_options", "train_config",
+    "positive_int", "fraction",
+]
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1], got {text}")
+    return value
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("data")
+    g.add_argument("--dataset", required=True, metavar="NAME", help=f"one of: {', '.join(list_datasets())}")
+    g.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset's official files")
+    g.add_argument("--download", action="store_true", help="fetch missing files and verify their checksums")
+    g.add_argument("--label-noise", type=fraction, default=0.0, metavar="FRACTION",
+                   help="permute the labels of this random fraction of training examples")
+    g.add_argument("--imbalance", action="store_true", help="keep 25/50/75/100%% of classes 0-1/2-4/5-6/7-9")
+    g.add_argument("--per-class", type=positive_int, metavar="N", help="downsample training data to N per class")
+    g.add_argument("--val-fraction", type=fraction, default=0.0, help="hold out a stratified validation split")
+    g.add_argument("--data-seed", type=int, default=0, help="seed of the noise / imbalance / downsampling draws")
+
+
+def load_data(args: argparse.Namespace) -> Splits:
+    options = DataOptions(
+        label_noise=args.label_noise, imbalance=args.imbalance, per_class=args.per_class,
+        val_fraction=args.val_fraction, seed=args.data_seed,
+    )
+    return prepare(args.dataset, args.data_dir, options, download=args.download)
+
+
+def add_model_options(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    g = parser.add_argument_group("model")
+    g.add_argument("--model", default=default, required=default is None, metavar="NAME",
+                   help=f"one of: {', '.join(list_models())}")
+    g.add_argument("--width", type=float, default=1.0, help="channel width multiplier (thinner for CPU runs)")
+
+
+def build_model(args: argparse.Namespace, data: IndexedDataset, seed: int) -> nn.Module:
+    """A freshly initialized model for ``data``, its initialization drawn from ``seed``."""
+    torch.manual_seed(seed)
+    return create_model(args.model, data.num_classes, data.in_channels, width=args.width,
+                        input_shape=data.input_shape)
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("training (defaults: the papers' SGD recipe)")
+    budget = g.add_mutually_exclusive_group(required=True)
+    budget.add_argument("--epochs", type=positive_int, help="passes over the training subset")
+    budget.add_argument("--steps", type=positive_int, help="optimizer steps, whatever the subset size")
+    g.add_argument("--batch-size", type=positive_int, default=128)
+    g.add_argument("--lr", type=float, default=0.1)
+    g.add_argument("--weight-decay", type=float, default=5e-4)
+    g.add_argument("--seed", type=int, default=0, help="seed of initialization, data order and augmentation")
+    g.add_argument("--augment", choices=("none", "flip", "crop", "crop-flip"), help="default: the dataset's")
+    g.add_argument("--precision", choices=PRECISIONS, default="auto", help="auto: mixed precision on CUDA")
+    g.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: CUDA when present)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
+    values = dict(
+        epochs=args.epochs, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+        weight_decay=args.weight_decay, seed=args.seed, augment=args.augment, precision=args.precision,
+        progress=not args.no_progress,
+    )
+    return TrainConfig(**{**values, **overrides})

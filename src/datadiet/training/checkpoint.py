@@ -1,0 +1,48 @@
+"""Checkpoints for exact resume, and atomic file writes.
+
+A checkpoint is written at the end of every epoch to a temporary file and renamed over the previous one, so a
+run killed at any moment leaves either the old or the new checkpoint, never half of one. It loads with
+``torch.load(..., weights_only=True)``: tensors, numbers, strings, lists and dicts only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+__all__ = ["atomic_write", "write_json", "save_checkpoint", "load_checkpoint"]
+
+
+def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
+    """Call ``write(tmp_path)`` then rename the temporary file onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | Path, value: Any) -> None:
+    """Write ``value`` as indented JSON, atomically."""
+    text = json.dumps(value, indent=2, sort_keys=True, default=str) + "\n"
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def save_checkpoint(path: str | Path, state: dict) -> None:
+    """Save a training state atomically."""
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Load a training state without unpickling arbitrary objects."""
+    return torch.load(path, map_location="cpu", weights_only=True)

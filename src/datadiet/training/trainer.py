@@ -1,0 +1,281 @@
+"""The canonical training loop: SGD on in-memory tensors, callbacks, cost accounting, exact resume.
+
+The whole training set lives as tensors on the device; an epoch is a permutation of the training positions (or
+the positions a callback selects), cut into batches, augmented as whole-batch tensor operations. Data order and
+augmentation draw from generators seeded by ``(seed, epoch)``, so a run resumed from the checkpoint of a finished
+epoch continues exactly as the uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from datadiet.data.augment import augment_batch
+from datadiet.data.dataset import IndexedDataset
+from datadiet.training.checkpoint import atomic_write, load_checkpoint, save_checkpoint, write_json
+from datadiet.training.config import TrainConfig
+from datadiet.training.device import autocast, default_device, needs_grad_scaler
+from datadiet.training.evaluate import evaluate
+from datadiet.training.hooks import BatchResult, Callback, RunCost
+from datadiet.training.schedule import lr_factor
+
+__all__ = ["TrainResult", "train"]
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainResult:
+    """The trained model (in place), final metrics and the per-epoch history."""
+
+    model: nn.Module
+    metrics: dict
+    history: list[dict] = field(default_factory=list)
+
+
+def train(
+    model: nn.Module,
+    train_data: IndexedDataset,
+    config: TrainConfig,
+    *,
+    test_data: IndexedDataset | None = None,
+    subset: np.ndarray | torch.Tensor | None = None,
+    callbacks: Sequence[Callback] = (),
+    out_dir: str | Path | None = None,
+    device: torch.device | str | None = None,
+) -> TrainResult:
+    """Train ``model`` in place on ``train_data`` (or the positions in ``subset``) with SGD.
+
+    With ``out_dir`` a checkpoint is kept after every epoch and a run with the same configuration resumes from
+    it; ``log.jsonl`` holds one line of metrics per epoch.
+    """
+    device = torch.device(device) if device is not None else default_device()
+    run = _Run(model, train_data, config, test_data, _positions(train_data, subset), list(callbacks), device)
+    if out_dir is not None:
+        run.out_dir = Path(out_dir)
+        run.resume()
+    return run.fit()
+
+
+def _positions(data: IndexedDataset, subset: np.ndarray | torch.Tensor | None) -> torch.Tensor:
+    if subset is None:
+        return torch.arange(len(data))
+    pos = torch.as_tensor(np.asarray(subset), dtype=torch.long)
+    if pos.dim() != 1 or len(pos) == 0:
+        raise ValueError("a subset is a non-empty 1-D array of positions")
+    if int(pos.min()) < 0 or int(pos.max()) >= len(data) or len(pos.unique()) != len(pos):
+        raise ValueError(f"subset positions must be unique and within [0, {len(data)})")
+    return pos
+
+
+class _Run:
+    """Mutable state of one training run."""
+
+    def __init__(self, model, data, config, test_data, positions, callbacks, device) -> None:
+        self.model, self.config, self.test_data, self.callbacks = model.to(device), config, test_data, callbacks
+        self.data, self.positions, self.device = data, positions, device
+        self.x, self.y = data.x.to(device), data.y.to(device)
+        self.augment = config.augment if config.augment is not None else data.augment
+        self.optimizer = torch.optim.SGD(
+            model.parameters(), lr=config.lr, momentum=config.momentum, nesterov=config.nesterov,
+            weight_decay=config.weight_decay,
+        )
+        self.scaler = torch.amp.GradScaler(device.type) if needs_grad_scaler(config.precision, device) else None
+        self.epoch, self.step, self.history, self.cost = 0, 0, [], RunCost()
+        self.out_dir: Path | None = None
+        self.batches_per_epoch = math.ceil(len(positions) / config.batch_size)
+
+    # -- budget -------------------------------------------------------------------------------------------
+    def _end(self) -> tuple[str, int]:
+        c = self.config
+        if c.epochs is not None:
+            return "epochs", c.stop_at if c.stop_at is not None else c.epochs
+        return "steps", c.stop_at if c.stop_at is not None else c.steps
+
+    def _finished(self) -> bool:
+        unit, end = self._end()
+        return (self.epoch if unit == "epochs" else self.step) >= end
+
+    def _progress(self, batch: int, num_batches: int) -> float:
+        if self.config.epochs is not None:
+            return (self.epoch + batch / num_batches) / self.config.epochs
+        return self.step / self.config.steps
+
+    # -- the loop -----------------------------------------------------------------------------------------
+    def fit(self) -> TrainResult:
+        for cb in self.callbacks:
+            _call(cb, "on_train_start", self.model, len(self.data))
+        unit, end = self._end()
+        total = end * self.batches_per_epoch if unit == "epochs" else end
+        with tqdm(total=total, initial=min(self.step, total), disable=not self.config.progress,
+                  desc="train", unit="step", leave=False) as bar:
+            while not self._finished():
+                self._train_epoch(bar)
+                self._end_epoch()
+        return TrainResult(self.model, self._final_metrics(), self.history)
+
+    def _epoch_order(self) -> torch.Tensor:
+        start = time.perf_counter()
+        chosen = None
+        for cb in self.callbacks:
+            selected = _call(cb, "on_epoch_start", self.epoch, self.model)
+            chosen = selected if selected is not None else chosen
+        self.cost.scoring_seconds += _elapsed(start, self.device)
+        if chosen is not None:
+            return torch.as_tensor(chosen, dtype=torch.long).cpu()
+        g = torch.Generator().manual_seed(_seed(self.config.seed, self.epoch, 0))
+        return self.positions[torch.randperm(len(self.positions), generator=g)]
+
+    def _train_epoch(self, bar: tqdm) -> None:
+        order = self._epoch_order()
+        aug = torch.Generator().manual_seed(_seed(self.config.seed, self.epoch, 1))
+        num_batches = math.ceil(len(order) / self.config.batch_size)
+        if self.config.steps is not None:
+            num_batches = min(num_batches, self._end()[1] - self.step)
+        self.model.train()
+        loss_sum, correct, seen = torch.zeros((), device=self.device), torch.zeros((), device=self.device), 0
+        start = time.perf_counter()
+        for b in range(num_batches):
+            idx = order[b * self.config.batch_size : (b + 1) * self.config.batch_size]
+            losses, logits = self._step(idx, aug, self._progress(b, num_batches))
+            loss_sum += losses.sum()
+            correct += (logits.argmax(1) == self.y[idx.to(self.device)]).sum()
+            seen += len(idx)
+            bar.update(1)
+        self.cost.train_seconds += _elapsed(start, self.device)
+        self.cost.samples_forward += seen
+        self.cost.samples_backward += seen
+        self._epoch_stats = {"train_loss": float(loss_sum) / max(seen, 1),
+                             "train_accuracy": float(correct) / max(seen, 1), "examples": seen}
+
+    def _step(self, idx: torch.Tensor, aug: torch.Generator, progress: float) -> tuple[torch.Tensor, torch.Tensor]:
+        lr = self.config.lr * lr_factor(progress, self.config.lr_milestones, self.config.lr_gamma)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        dev_idx = idx.to(self.device)
+        x, y = augment_batch(self.x[dev_idx], self.augment, aug), self.y[dev_idx]
+        with autocast(self.config.precision, self.device):
+            logits = self.model(x)
+        losses = F.cross_entropy(logits.float(), y, reduction="none")
+        loss = (losses * self._loss_weights(idx)).mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is None:
+            loss.backward()
+            self.optimizer.step()
+        else:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        result = BatchResult(idx, logits.detach(), y, losses.detach(), self.epoch, self.step)
+        for cb in self.callbacks:
+            _call(cb, "on_batch_end", result)
+        self.step += 1
+        return losses.detach(), logits.detach()
+
+    def _loss_weights(self, idx: torch.Tensor) -> torch.Tensor | float:
+        weights: torch.Tensor | float = 1.0
+        for cb in self.callbacks:
+            w = _call(cb, "loss_weights", idx)
+            if w is not None:
+                weights = weights * w.to(self.device)
+        return weights
+
+    def _end_epoch(self) -> None:
+        entry = {"epoch": self.epoch, "step": self.step, **self._epoch_stats, **self.cost.as_dict()}
+        self.epoch += 1
+        if self.test_data is not None and (self.epoch % self.config.eval_every == 0 or self._finished()):
+            start = time.perf_counter()
+            test = evaluate(self.model, self.test_data, batch_size=self.config.eval_batch_size, device=self.device)
+            self.cost.eval_seconds += time.perf_counter() - start
+            entry.update(test_accuracy=test["accuracy"], test_loss=test["loss"])
+        self.history.append(entry)
+        for cb in self.callbacks:
+            _call(cb, "on_epoch_end", self.epoch - 1, self.model)
+        if self.out_dir is not None:
+            self._save()
+
+    def _final_metrics(self) -> dict:
+        last = self.history[-1] if self.history else {}
+        self.cost.scoring_forward = sum(int(getattr(cb, "scoring_forward", 0)) for cb in self.callbacks)
+        return {
+            "epochs": self.epoch, "steps": self.step, "train_examples": len(self.positions),
+            "test_accuracy": last.get("test_accuracy"), "test_loss": last.get("test_loss"),
+            "train_loss": last.get("train_loss"), **self.cost.as_dict(),
+        }
+
+    # -- checkpoints --------------------------------------------------------------------------------------
+    def _identity(self) -> dict:
+        return {"config": {k: v for k, v in self.config.to_dict().items() if k != "progress"},
+                "positions": int(len(self.positions)), "positions_sum": int(self.positions.sum()),
+                "train": self.data.name, "num_train": len(self.data)}
+
+    def _save(self) -> None:
+        state = {
+            "identity": self._identity(), "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(), "epoch": self.epoch, "step": self.step,
+            "history": self.history, "cost": self.cost.as_dict(),
+            "callbacks": [cb.state_dict() if hasattr(cb, "state_dict") else {} for cb in self.callbacks],
+            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
+        }
+        save_checkpoint(self.out_dir / CHECKPOINT, state)
+        write_json(self.out_dir / "history.json", self.history)
+        text = _jsonl(self.history)
+        atomic_write(self.out_dir / "log.jsonl", lambda tmp: Path(tmp).write_text(text))
+
+    def resume(self) -> None:
+        """Continue from ``out_dir``'s checkpoint if there is one; it must come from the same configuration."""
+        path = self.out_dir / CHECKPOINT
+        if not path.exists():
+            return
+        state = load_checkpoint(path)
+        if _plain(state["identity"]) != _plain(self._identity()):
+            raise ValueError(f"{path} belongs to a different run; use another --out or delete it")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scaler is not None and state["scaler"]:
+            self.scaler.load_state_dict(state["scaler"])
+        self.epoch, self.step, self.history = state["epoch"], state["step"], state["history"]
+        for key in ("train_seconds", "scoring_seconds", "eval_seconds", "samples_forward", "samples_backward"):
+            setattr(self.cost, key, state["cost"][key])
+        for cb, cb_state in zip(self.callbacks, state["callbacks"]):
+            if hasattr(cb, "load_state_dict"):
+                cb.load_state_dict(cb_state)
+
+
+def _call(cb: object, name: str, *args):
+    method = getattr(cb, name, None)
+    return method(*args) if method is not None else None
+
+
+def _seed(seed: int, epoch: int, stream: int) -> int:
+    return (seed * 1_000_003 + epoch * 7_919 + stream) % (2**63 - 1)
+
+
+def _elapsed(start: float, device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def _plain(value):
+    """The value as it comes back from a weights-only checkpoint (tuples become lists)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _jsonl(entries: list[dict]) -> str:
+    return "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries)

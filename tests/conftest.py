@@ -1,0 +1,44 @@
+"""Shared fixtures: tiny synthetic datasets and models, and the path of the real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from datadiet.data.dataset import IndexedDataset
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def make_blobs(n: int = 96, num_classes: int = 3, dim: int = 8, seed: int = 0) -> IndexedDataset:
+    """Linearly separable-ish Gaussian blobs, shape (n, dim), labels cycling over classes."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % num_classes
+    centers = torch.randn(num_classes, dim, generator=g) * 2
+    x = centers[y] + torch.randn(n, dim, generator=g)
+    return IndexedDataset(x=x, y=y, index=torch.arange(n), num_classes=num_classes, name="blobs")
+
+
+@pytest.fixture
+def blobs() -> IndexedDataset:
+    return make_blobs()
+
+
+@pytest.fixture
+def tiny_mlp():
+    def make(seed: int = 0, dim: int = 8, num_classes: int = 3) -> nn.Module:
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(dim, 16), nn.ReLU(), nn.Linear(16, num_classes))
+
+    return make
+
+
+@pytest.fixture
+def fashion_dir() -> Path:
+    path = SHARED_DATA / "fashion-mnist"
+    if not path.exists():
+        pytest.skip(f"real data not found at {path}")
+    return path
