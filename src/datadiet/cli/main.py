@@ -8,7 +8,7 @@ import sys
 
 __all__ = ["main"]
 
-COMMANDS = ("demo", "train", "score", "select", "compare", "noise-report", "list")
+COMMANDS = ("train", "list")
 
 
 def build_parser() -> argparse.ArgumentParser:

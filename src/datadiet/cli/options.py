@@ -7,7 +7,7 @@ import argparse
 import torch
 from torch import nn
 
-from datadiet.data import DataOptions, Splits, list_datasets, prepare
+from datadiet.data import AUGMENTATIONS, DataOptions, Splits, list_datasets, prepare
 from datadiet.data.dataset import IndexedDataset
 from datadiet.models import create_model, list_models
 from datadiet.training import TrainConfig
@@ -77,7 +77,7 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--lr", type=float, default=0.1)
     g.add_argument("--weight-decay", type=float, default=5e-4)
     g.add_argument("--seed", type=int, default=0, help="seed of initialization, data order and augmentation")
-    g.add_argument("--augment", choices=("none", "flip", "crop", "crop-flip"), help="default: the dataset's")
+    g.add_argument("--augment", choices=AUGMENTATIONS, help="default: the dataset's")
     g.add_argument("--precision", choices=PRECISIONS, default="auto", help="auto: mixed precision on CUDA")
     g.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: CUDA when present)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")

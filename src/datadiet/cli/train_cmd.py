@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     splits = load_data(args)
-    positions = load_subset(args.subset, splits.train) if args.subset else None
+    positions = load_subset(args.subset).positions(splits.train) if args.subset else None
     config = train_config(args)
     model = build_model(args, splits.train, args.seed)
     result = train(model, splits.train, config, test_data=splits.test, subset=positions, out_dir=args.out,

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from datadiet.data.augment import augment_batch
 from datadiet.data.dataset import IndexedDataset
-from datadiet.training.checkpoint import atomic_write, load_checkpoint, save_checkpoint, write_json
+from datadiet.training.checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from datadiet.training.config import TrainConfig
 from datadiet.training.device import autocast, default_device, needs_grad_scaler
 from datadiet.training.evaluate import evaluate
@@ -229,7 +229,6 @@ class _Run:
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
         }
         save_checkpoint(self.out_dir / CHECKPOINT, state)
-        write_json(self.out_dir / "history.json", self.history)
         text = _jsonl(self.history)
         atomic_write(self.out_dir / "log.jsonl", lambda tmp: Path(tmp).write_text(text))
 

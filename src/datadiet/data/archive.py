@@ -1,0 +1,77 @@
+"""Find an extracted dataset folder, or extract it safely from its official archive."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from datadiet.data.download import SOURCES, check_md5, fetch
+
+__all__ = ["safe_extract", "locate_tree"]
+
+_DATA_FILTER = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+
+
+def _check_member(member: tarfile.TarInfo, archive: Path) -> None:
+    path = PurePosixPath(member.name)
+    if path.is_absolute() or ".." in path.parts:
+        raise ValueError(f"{archive}: refusing to extract {member.name!r} (absolute path or '..' component)")
+    if not (member.isfile() or member.isdir()):
+        raise ValueError(f"{archive}: refusing to extract {member.name!r} (only regular files and folders allowed)")
+
+
+def safe_extract(archive: Path, dest: Path) -> None:
+    """Extract a tar archive into ``dest``, rejecting absolute paths, ``..`` components and links.
+
+    Members are extracted into a temporary folder inside ``dest`` first and moved into place at the end, so an
+    interrupted extraction leaves no half-written dataset folder behind.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+        for member in members:
+            _check_member(member, archive)
+        tmp = Path(tempfile.mkdtemp(dir=dest, prefix=".extract-"))
+        try:
+            tar.extractall(tmp, members=members, **_DATA_FILTER)
+            for entry in tmp.iterdir():
+                os.replace(entry, dest / entry.name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _find(root: Path, marker: str, subdir: str) -> Path | None:
+    return next((d for d in (root, root / subdir) if (d / marker).exists()), None)
+
+
+def locate_tree(name: str, data_dir: Path, marker: str, subdir: str, *, download: bool) -> Path:
+    """The folder of dataset ``name`` that contains ``marker`` (a file or folder name).
+
+    ``data_dir`` is that folder, its parent (the folder is then ``data_dir / subdir``), or the official archive.
+    If the folder is not found, the archive (``data_dir`` itself, or ``data_dir / <archive name>``, downloaded
+    if allowed) is md5-checked and extracted next to it.
+    """
+    source = SOURCES[name]
+    archive = data_dir if data_dir.is_file() else None
+    root = data_dir.parent if archive else data_dir
+    found = _find(root, marker, subdir)
+    if found:
+        return found
+    if archive is None:
+        archive = root / next(iter(source.files))
+        if not archive.is_file() and not download:
+            raise FileNotFoundError(
+                f"{name}: found neither {subdir}/ (with {marker}) nor {archive.name} in {root}. "
+                f"Pass download=True (CLI: --download) to fetch it from {source.base_url}"
+            )
+        fetch(name, root, download=download)
+    elif archive.name in source.files:
+        check_md5(archive, source.files[archive.name])
+    safe_extract(archive, root)
+    found = _find(root, marker, subdir)
+    if found is None:
+        raise ValueError(f"{archive} does not contain {marker!r}: it is not the {name} archive")
+    return found

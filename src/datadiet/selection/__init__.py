@@ -1,0 +1,22 @@
+"""Static selection: arrays of scores in, sorted original-order positions out (no model needed).
+
+Scores have shape ``(N,)``, higher = harder / more important, ``+inf`` allowed, NaN an error. Every rule returns
+int64 positions sorted ascending; see :mod:`datadiet.selection.budget` for the rounding, tie and class-balance
+conventions and :mod:`datadiet.selection.io` for subset files.
+"""
+
+from .ccs import ccs
+from .io import Subset, load_subset, save_subset, subset_from_positions
+from .rules import keep_highest, keep_lowest, random_subset, sliding_window
+
+__all__ = [
+    "keep_highest",
+    "keep_lowest",
+    "random_subset",
+    "sliding_window",
+    "ccs",
+    "Subset",
+    "subset_from_positions",
+    "save_subset",
+    "load_subset",
+]
