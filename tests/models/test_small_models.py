@@ -4,8 +4,8 @@ import torch
 from datadiet.models import count_parameters, create_model
 
 
-def linear(n_in: int, n_out: int) -> int:
-    return n_in * n_out + n_out
+def linear(n_in: int, n_out: int, bias: bool = True) -> int:
+    return n_in * n_out + (n_out if bias else 0)
 
 
 def conv(c_in: int, c_out: int, kernel_elements: int, bias: bool) -> int:
@@ -16,7 +16,7 @@ def test_small_cnn_count_matches_its_layers_and_is_about_042m():
     expected = (
         conv(1, 32, 9, bias=False) + 2 * 32
         + conv(32, 64, 9, bias=False) + 2 * 64
-        + linear(64 * 7 * 7, 128) + linear(128, 10)
+        + linear(64 * 7 * 7, 128, bias=False) + 2 * 128 + linear(128, 10)
     )  # fmt: skip
     count = count_parameters(create_model("small_cnn", 10, 1, input_shape=(1, 28, 28)))
     assert count == expected

@@ -8,7 +8,7 @@ import sys
 
 __all__ = ["main"]
 
-COMMANDS = ("train", "list")
+COMMANDS = ("demo", "train", "score", "select", "compare", "noise-report", "list")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -68,10 +68,10 @@ def build_model(args: argparse.Namespace, data: IndexedDataset, seed: int) -> nn
                         input_shape=data.input_shape)
 
 
-def add_train_options(parser: argparse.ArgumentParser) -> None:
+def add_train_options(parser: argparse.ArgumentParser, *, budget_required: bool = True) -> None:
     g = parser.add_argument_group("training (defaults: the papers' SGD recipe)")
-    budget = g.add_mutually_exclusive_group(required=True)
-    budget.add_argument("--epochs", type=positive_int, help="passes over the training subset")
+    budget = g.add_mutually_exclusive_group(required=budget_required)
+    budget.add_argument("--epochs", type=positive_int, help="passes over the training subset (schedule length)")
     budget.add_argument("--steps", type=positive_int, help="optimizer steps, whatever the subset size")
     g.add_argument("--batch-size", type=positive_int, default=128)
     g.add_argument("--lr", type=float, default=0.1)

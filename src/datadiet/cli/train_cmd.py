@@ -6,9 +6,11 @@ import argparse
 import platform
 from pathlib import Path
 
+import numpy as np
 import torch
 
 import datadiet
+from datadiet.cli.dynamic_options import add_dynamic_options, dynamic_callback
 from datadiet.cli.options import (
     add_data_options, add_model_options, add_train_options, build_model, load_data, train_config,
 )
@@ -26,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model_options(p)
     add_train_options(p)
     p.add_argument("--subset", metavar="FILE", help="train only on the examples listed in this subset file")
+    add_dynamic_options(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (resumes a run found there)")
     p.set_defaults(run=run)
 
@@ -33,10 +36,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     splits = load_data(args)
     positions = load_subset(args.subset).positions(splits.train) if args.subset else None
+    callback = dynamic_callback(args, splits.train)
     config = train_config(args)
     model = build_model(args, splits.train, args.seed)
     result = train(model, splits.train, config, test_data=splits.test, subset=positions, out_dir=args.out,
-                   device=args.device)
+                   device=args.device, callbacks=[callback] if callback else [])
     out = Path(args.out)
     torch.save(model.state_dict(), out / "model.pt")
     write_json(out / "result.json", {
@@ -44,11 +48,21 @@ def run(args: argparse.Namespace) -> int:
         "model": {"name": args.model, "width": args.width},
         "dataset": {"name": splits.train.name, "num_train": len(splits.train),
                     "label_fingerprint": splits.train.label_fingerprint()},
-        "subset": args.subset, "datadiet_version": datadiet.__version__,
+        "subset": args.subset, "dynamic": _dynamic_record(callback), "datadiet_version": datadiet.__version__,
         "device": str(next(model.parameters()).device), "python": platform.python_version(),
         "torch": torch.__version__,
     })
+    if callback is not None:
+        np.save(out / "selection_counts.npy", callback.pruner.counts.numpy())
     m = result.metrics
     print(f"test accuracy {m['test_accuracy']:.4f} | {m['epochs']} epochs, {m['steps']} steps, "
           f"{m['train_examples']} training examples | {m['total_seconds']:.1f} s | results in {out / 'result.json'}")
     return 0
+
+
+def _dynamic_record(callback) -> dict | None:
+    """The pruner's configuration and selection counts summary, for the result file."""
+    if callback is None:
+        return None
+    pruner = callback.pruner
+    return {**pruner.config(), "score_source": callback.score_source, "checkpoints": pruner.num_checkpoints}

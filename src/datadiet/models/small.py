@@ -4,7 +4,9 @@
   detail). Ours: two [5x5 convolution (with bias), ReLU, 2x2 max-pool] blocks of 32 and 64 channels, then fully
   connected 128 + ReLU and fully connected K. No BatchNorm.
 - ``small_cnn``: for 28x28 grayscale images. Two [3x3 convolution, BatchNorm, ReLU, 2x2 max-pool] blocks of 32
-  and 64 channels, then fully connected 128 + ReLU and fully connected K (421,738 parameters on 1x28x28, K = 10).
+  and 64 channels, then fully connected 128 + BatchNorm + ReLU and fully connected K (421,866 parameters on
+  1x28x28, K = 10). The BatchNorm on the hidden layer keeps the papers' SGD recipe (lr 0.1, Nesterov) stable:
+  without it one epoch on Fashion-MNIST ended between 83% and 87% test accuracy depending on the seed, with it 90%.
 - ``cnn1d``: for MNIST-1D ``(N, 1, 40)``. Three stride-2 Conv1d layers of 32 channels with ReLU, then one fully
   connected layer.
 - ``mlp``: flatten, two hidden layers of 256 units with ReLU, fully connected K.
@@ -27,7 +29,8 @@ __all__ = ["CNN1d", "ConvNet", "MLP", "basic_cnn", "cnn1d", "mlp", "small_cnn"]
 
 
 class ConvNet(nn.Module):
-    """Two [conv, optional BatchNorm, ReLU, 2x2 max-pool] blocks + two fully connected layers.
+    """Two [conv, optional BatchNorm, ReLU, 2x2 max-pool] blocks + two fully connected layers (the hidden one
+    batch-normalized too when ``batch_norm``).
 
     ``(N, in_channels, H, W) -> (N, num_classes)`` logits; ``spatial`` is ``(H, W)``.
     """
@@ -52,8 +55,9 @@ class ConvNet(nn.Module):
             in_ch = ch
         self.features = nn.Sequential(*layers)
         flat = in_ch * math.prod(s // 2 ** len(channels) for s in spatial)
+        norm = [nn.BatchNorm1d(hidden)] if batch_norm else []
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(flat, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)
+            nn.Flatten(), nn.Linear(flat, hidden, bias=not batch_norm), *norm, nn.ReLU(), nn.Linear(hidden, num_classes)
         )
         init_weights(self)
 

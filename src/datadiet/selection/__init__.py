@@ -6,7 +6,7 @@ conventions and :mod:`datadiet.selection.io` for subset files.
 """
 
 from .ccs import ccs
-from .io import Subset, load_subset, save_subset, subset_from_positions
+from .io import Subset, load_subset, save_subset, subset_from_positions, subset_from_scores
 from .rules import keep_highest, keep_lowest, random_subset, sliding_window
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "ccs",
     "Subset",
     "subset_from_positions",
+    "subset_from_scores",
     "save_subset",
     "load_subset",
 ]

@@ -27,9 +27,10 @@ from numpy.typing import ArrayLike
 
 import datadiet
 from datadiet.data.dataset import IndexedDataset, fingerprint
+from datadiet.scores.io import ScoreFile
 from datadiet.training.checkpoint import atomic_write
 
-__all__ = ["Subset", "subset_from_positions", "save_subset", "load_subset"]
+__all__ = ["Subset", "subset_from_positions", "subset_from_scores", "save_subset", "load_subset"]
 
 FORMAT = "datadiet-subset"
 
@@ -96,20 +97,35 @@ def subset_from_positions(
             time, runs, seeds, fingerprints, ...).
         seed: the rule's seed, None for deterministic rules.
     """
+    original = dataset.index.cpu().numpy()
+    return _subset(positions, original, rule=rule, params=params, scores=scores, seed=seed,
+                   dataset=dataset.name, label_fingerprint=dataset.label_fingerprint())
+
+
+def subset_from_scores(
+    positions: ArrayLike, scores: ScoreFile, *, rule: str, params: Mapping[str, Any], seed: int | None = None
+) -> Subset:
+    """Like :func:`subset_from_positions`, for positions in the dataset a score file describes."""
+    return _subset(positions, scores.indices, rule=rule, params=params, scores=scores.metadata(), seed=seed,
+                   dataset=scores.dataset, label_fingerprint=scores.label_fingerprint)
+
+
+def _subset(positions: ArrayLike, original: np.ndarray, *, rule: str, params: Mapping[str, Any],
+            scores: Mapping[str, Any] | None, seed: int | None, dataset: str, label_fingerprint: str) -> Subset:
     pos = np.asarray(positions, dtype=np.int64)
-    if pos.ndim != 1 or len(pos) == 0 or pos.min() < 0 or pos.max() >= len(dataset):
-        raise ValueError(f"positions must be a non-empty 1-D array of positions in 0..{len(dataset) - 1}")
-    indices = np.sort(dataset.index.cpu().numpy()[pos])
+    if pos.ndim != 1 or len(pos) == 0 or pos.min() < 0 or pos.max() >= len(original):
+        raise ValueError(f"positions must be a non-empty 1-D array of positions in 0..{len(original) - 1}")
+    indices = np.sort(original[pos])
     provenance = {
         "format": FORMAT,
         "rule": rule,
         "params": dict(params),
         "scores": None if scores is None else dict(scores),
         "seed": seed,
-        "dataset": dataset.name,
-        "num_examples": len(dataset),
+        "dataset": dataset,
+        "num_examples": len(original),
         "num_selected": len(indices),
-        "label_fingerprint": dataset.label_fingerprint(),
+        "label_fingerprint": label_fingerprint,
         "indices_fingerprint": fingerprint(indices),
         "version": datadiet.__version__,
     }

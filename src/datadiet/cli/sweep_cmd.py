@@ -1,0 +1,51 @@
+"""``datadiet sweep``: run every run of an experiment recipe once, into an experiment folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from datadiet.cli.options import positive_int
+from datadiet.experiments import ResultStore, format_plan, load_recipe, run_sweep
+from datadiet.experiments.executors import EXECUTORS
+from datadiet.experiments.store import DATABASE
+from datadiet.experiments.tasks import CACHE_DIR
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sweep", help="run an experiment recipe (TOML); finished runs are skipped",
+                       description=__doc__)
+    p.add_argument("recipe", metavar="RECIPE.toml", help="experiment recipe, e.g. experiments/paper2_fig2.toml")
+    p.add_argument("--preset", metavar="NAME", help="a [presets.NAME] of the recipe, e.g. paper or cpu")
+    p.add_argument("--out", required=True, metavar="DIR", help="experiment folder (results, cache, run folders)")
+    p.add_argument("--data-dir", metavar="DIR", help="read every run's dataset from this folder instead")
+    p.add_argument("--download", action="store_true", help="fetch missing dataset files (checksums verified)")
+    p.add_argument("--executor", choices=EXECUTORS, default="local", help="where runs execute (default: local)")
+    p.add_argument("--jobs", type=positive_int, default=1, help="local worker processes (default 1: in process)")
+    p.add_argument("--address", metavar="ADDR", help="Ray cluster address (default: start or join a local one)")
+    p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: CUDA when present)")
+    p.add_argument("--dry-run", action="store_true", help="list the runs and an estimated cost; run nothing")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    experiment = load_recipe(args.recipe, preset=args.preset, data_dir=args.data_dir, download=args.download)
+    out = Path(args.out)
+    if args.dry_run:
+        finished = set()
+        if (out / DATABASE).is_file():
+            with ResultStore(out / DATABASE) as store:
+                finished = store.finished_ids()
+        cached = {p.stem for p in (out / CACHE_DIR).glob("*.json")}
+        print(format_plan(experiment, finished, cached))
+        return 0
+    summary = run_sweep(experiment, out, executor=args.executor, jobs=args.jobs, address=args.address,
+                        device=args.device, progress=not args.no_progress)
+    print(f"{summary.total} runs: {summary.skipped} finished before, {len(summary.finished)} now, "
+          f"{len(summary.failed)} failed | results in {out / DATABASE}")
+    for run_id, message in summary.failed.items():
+        print(f"  failed {run_id}: {message}")
+    return 1 if summary.failed else 0

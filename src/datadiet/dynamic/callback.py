@@ -1,0 +1,70 @@
+"""Dynamic pruning inside datadiet's trainer: a callback around a :class:`DynamicPruner`.
+
+``score_source="pass"`` (the paper's rule) runs a scoring pass over all N examples at each checkpoint inside
+``on_epoch_start``, which the trainer times as scoring; ``scoring_forward`` counts the examples this process
+forwarded for it. ``score_source="batch"`` feeds the training batches' per-example losses instead: no extra
+pass, but examples outside the current selection keep the loss they had when last trained on.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from datadiet.data.dataset import IndexedDataset
+from datadiet.dynamic.pruner import DynamicPruner
+from datadiet.dynamic.scoring import scoring_pass, scoring_positions
+from datadiet.training.hooks import BatchResult, Callback
+
+__all__ = ["DynamicPruningCallback", "SCORE_SOURCES"]
+
+SCORE_SOURCES = ("pass", "batch")
+
+
+class DynamicPruningCallback(Callback):
+    """Select the training positions of each epoch with ``pruner``; scores from ``score_source``.
+
+    Attributes:
+        scoring_forward: number of examples forwarded by scoring passes so far (read by the trainer).
+    """
+
+    def __init__(
+        self, pruner: DynamicPruner, data: IndexedDataset | TensorDataset, *, score_source: str = "pass",
+        batch_size: int = 1024, device: torch.device | str | None = None,
+    ) -> None:
+        if score_source not in SCORE_SOURCES:
+            raise ValueError(f"unknown score_source {score_source!r}; valid: {', '.join(SCORE_SOURCES)}")
+        if len(data) != pruner.num_examples:
+            raise ValueError(f"the data has {len(data)} examples but the pruner was built for {pruner.num_examples}")
+        self.pruner, self.data, self.score_source = pruner, data, score_source
+        self.batch_size, self.device = batch_size, device
+        self.scoring_forward = 0
+
+    def on_train_start(self, model: nn.Module, num_examples: int) -> None:
+        if num_examples != self.pruner.num_examples:
+            raise ValueError(f"training on {num_examples} examples but the pruner was built for "
+                             f"{self.pruner.num_examples}")
+
+    def on_epoch_start(self, epoch: int, model: nn.Module) -> torch.Tensor:
+        """Score at checkpoints (``score_source="pass"``), then return this epoch's positions ``(m,)``, int64."""
+        if self.score_source == "pass" and self.pruner.needs_scores(epoch):
+            self.pruner.score_all(scoring_pass(model, self.data, batch_size=self.batch_size, device=self.device))
+            self.scoring_forward += len(scoring_positions(self.pruner.num_examples))
+        self.pruner.set_epoch(epoch)
+        return self.pruner.epoch_positions()
+
+    def on_batch_end(self, batch: BatchResult) -> None:
+        if self.score_source == "batch":
+            self.pruner.update(batch.indices, batch.losses)
+
+    def loss_weights(self, indices: torch.Tensor) -> torch.Tensor | None:
+        """InfoBatch's per-example weights ``(B,)``; None (all ones) for the other policies."""
+        return self.pruner.loss_weights(indices) if self.pruner.policy.reweights else None
+
+    def state_dict(self) -> dict:
+        return {"pruner": self.pruner.state_dict(), "scoring_forward": self.scoring_forward}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.pruner.load_state_dict(state["pruner"])
+        self.scoring_forward = int(state["scoring_forward"])

@@ -1,0 +1,43 @@
+"""The scoring pass against a one-example-at-a-time loop, in evaluation mode."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from reference import loop_cross_entropy
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from datadiet.dynamic import scoring_pass
+
+
+def bn_model() -> nn.Module:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
+    model.train()
+    model(torch.randn(64, 8) * 3 + 1)  # move the running statistics away from their defaults
+    return model
+
+
+def test_scoring_pass_matches_loop_and_restores_mode(blobs):
+    model = bn_model()
+    losses = scoring_pass(model, blobs, batch_size=10)
+    assert model.training
+    expected = loop_cross_entropy(model, blobs.x, blobs.y)
+    assert losses.shape == (len(blobs),) and losses.dtype == torch.float32
+    assert torch.allclose(losses, torch.tensor(expected), atol=1e-5)
+    losses.add_(1.0)  # an ordinary tensor, usable outside inference mode
+
+
+def test_tensor_datasets_with_or_without_index(blobs):
+    model = bn_model()
+    reference = scoring_pass(model, blobs)
+    assert torch.equal(scoring_pass(model, TensorDataset(blobs.x, blobs.y)), reference)
+    assert torch.equal(scoring_pass(model, TensorDataset(blobs.index, blobs.x, blobs.y), batch_size=7), reference)
+
+
+def test_unsupported_data_is_refused(blobs):
+    with pytest.raises(ValueError, match="valid: an IndexedDataset, or a TensorDataset"):
+        scoring_pass(bn_model(), [(blobs.x[0], blobs.y[0])])
+    with pytest.raises(ValueError, match="batch_size must be positive"):
+        scoring_pass(bn_model(), blobs, batch_size=0)
