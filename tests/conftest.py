@@ -11,6 +11,8 @@ from torch import nn
 from datadiet.data.dataset import IndexedDataset
 from synthetic import make_blobs
 
+torch.set_num_threads(1)  # tiny test models gain nothing from threads, and lose a lot on a busy machine
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

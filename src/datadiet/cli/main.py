@@ -8,11 +8,20 @@ import sys
 
 __all__ = ["main"]
 
-COMMANDS = ("demo", "train", "score", "select", "compare", "noise-report", "list")
+COMMANDS = (
+    "demo", "train", "score", "select", "compare", "noise-report", "sweep", "plot", "report", "export", "list",
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="datadiet", description="Find which training examples matter, and train on fewer of them."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -1,0 +1,197 @@
+"""``datadiet dynamics``: training-dynamics analyses of paper 1, Sec. 5.
+
+``velocity`` (Fig. 3): train one network, keep its weights after every epoch, and measure the logit-kernel
+velocity of windows of 100 score-consecutive training examples between consecutive epochs, at each starting
+rank; optionally at several label-noise levels (one panel each). ``barrier`` (Fig. 4): train a parent, spawn two
+children at each spawn epoch, and measure the linear-interpolation error barrier between them on the 1000
+highest-EL2N, 1000 lowest-EL2N and 1000 random training examples (EL2N of the parent at --score-epoch) and on the
+test set. Each writes a JSON of numbers and a PNG into --out.
+
+Presets (run from the repository root; data in ../shared/data/fashion-mnist):
+
+cpu, Fashion-MNIST on 2 CPU cores (each under 20 minutes)::
+
+    datadiet dynamics velocity --dataset fashion-mnist --data-dir ../shared/data/fashion-mnist \\
+        --model small_cnn --width 0.5 --epochs 4 --score-method el2n --score-epoch 1 \\
+        --noise-levels 0,0.1 --num-ranks 8 --out runs/fig3-cpu
+    datadiet dynamics barrier --dataset fashion-mnist --data-dir ../shared/data/fashion-mnist --per-class 1000 \\
+        --model small_cnn --epochs 8 --spawn-epochs 0,1,2,4 --score-epoch 2 --subset-size 1000 --out runs/fig4-cpu
+
+paper, CIFAR-10 and ResNet18 (a GPU)::
+
+    datadiet dynamics velocity --dataset cifar10 --data-dir DIR --model resnet18 --epochs 200 --track-epochs 20 \\
+        --scores el2n-epoch20-clean.npz el2n-epoch20-noisy.npz --noise-levels 0,0.1 --num-ranks 25 --out runs/fig3
+    datadiet dynamics barrier --dataset cifar10 --data-dir DIR --model resnet18 --epochs 200 \\
+        --spawn-epochs 0,1,2,3,4,5,10,15,20,30 --score-epoch 10 --subset-size 1000 --repeats 4 --out runs/fig4
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+import datadiet
+from datadiet.analysis import (
+    StateRecorder, check_ranks, evenly_spaced_ranks, plot_error_barriers, plot_kernel_velocity, spawn_barriers,
+    velocity_sweep,
+)
+from datadiet.cli.options import (
+    add_data_options, add_model_options, add_train_options, build_model, fraction, load_data, positive_int,
+    train_config,
+)
+from datadiet.data.dataset import IndexedDataset
+from datadiet.scores import ScoreFile, get_score, score_runs
+from datadiet.training import TrainConfig, train
+from datadiet.training.checkpoint import write_json
+
+__all__ = ["add_parser", "run"]
+
+
+def _list(kind):
+    def parse(text: str) -> list:
+        try:
+            return [kind(item) for item in text.split(",") if item.strip()]
+        except (ValueError, argparse.ArgumentTypeError) as error:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r} ({error})") from None
+
+    return parse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("dynamics", help="kernel velocity (Fig. 3) and error barrier (Fig. 4) of paper 1, Sec. 5",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    analyses = p.add_subparsers(dest="analysis", required=True, metavar="ANALYSIS")
+    _velocity_parser(analyses.add_parser("velocity", help="kernel velocity against score rank, per epoch"))
+    _barrier_parser(analyses.add_parser("barrier", help="error barrier against spawn epoch"))
+    p.set_defaults(run=run)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    add_data_options(p)
+    add_model_options(p)
+    add_train_options(p)
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the JSON and the PNG")
+
+
+def _velocity_parser(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    g = p.add_argument_group("kernel velocity")
+    g.add_argument("--track-epochs", type=positive_int, metavar="T",
+                   help="measure the first T epochs of the --epochs schedule (default: all)")
+    g.add_argument("--noise-levels", type=_list(fraction), metavar="F,F",
+                   help="run at each label-noise fraction, one panel each (Fig. 3: 0,0.1); default: --label-noise")
+    source = g.add_mutually_exclusive_group(required=True)
+    source.add_argument("--scores", nargs="+", metavar="FILE.npz", help="score file(s), one per noise level")
+    source.add_argument("--score-method", metavar="NAME", help="compute scores (e.g. el2n) in independent runs")
+    g.add_argument("--score-epoch", type=int, metavar="T", help="with --score-method: score after T epochs")
+    g.add_argument("--score-runs", type=positive_int, default=1, help="runs averaged (seeds after --seed)")
+    ranks = g.add_mutually_exclusive_group()
+    ranks.add_argument("--ranks", type=_list(int), metavar="R,R", help="starting ranks in ascending score order")
+    ranks.add_argument("--num-ranks", type=positive_int, default=10, help="evenly spaced starting ranks")
+    g.add_argument("--window", type=positive_int, default=100, help="examples per kernel (paper: 100)")
+    g.add_argument("--chunk-examples", type=positive_int, default=10, help="examples per Jacobian chunk")
+    g.add_argument("--chunk-params", type=positive_int, help="parameters per Jacobian block (default: 256 MiB)")
+
+
+def _barrier_parser(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    g = p.add_argument_group("error barrier")
+    g.add_argument("--spawn-epochs", type=_list(int), required=True, metavar="T,T", help="e.g. 0,1,2,4")
+    g.add_argument("--score-epoch", type=int, default=10, help="parent epoch whose EL2N picks the subsets")
+    g.add_argument("--subset-size", type=positive_int, default=1000)
+    g.add_argument("--alphas", type=positive_int, default=11, help="evenly spaced points from 0 to 1")
+    g.add_argument("--no-bn-recompute", action="store_true",
+                   help="keep interpolated BatchNorm statistics instead of recomputing them on training data")
+    g.add_argument("--bn-examples", type=positive_int, default=4096, help="training examples for BN statistics")
+    g.add_argument("--repeats", type=positive_int, default=1, help="independent parents (seeds after --seed)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.epochs is None:
+        raise ValueError("training-dynamics analyses count time in epochs: give --epochs, not --steps")
+    start = time.perf_counter()
+    record = _velocity(args) if args.analysis == "velocity" else _barrier(args)
+    record.update(datadiet_version=datadiet.__version__, seconds=time.perf_counter() - start,
+                  model={"name": args.model, "width": args.width})
+    out = Path(args.out)
+    write_json(out / f"{args.analysis}.json", record)
+    print(f"{args.analysis}: {record['seconds']:.0f} s -> {out / (args.analysis + '.json')}, "
+          f"{out / (args.analysis + '.png')}")
+    return 0
+
+
+def _velocity(args: argparse.Namespace) -> dict:
+    levels = args.noise_levels or [args.label_noise]
+    if args.noise_levels and args.label_noise:
+        raise ValueError("give either --label-noise or --noise-levels, not both")
+    if args.scores and len(args.scores) != len(levels):
+        raise ValueError(f"give one score file per noise level: {len(levels)} level(s), {len(args.scores)} file(s)")
+    if args.score_method is not None and args.score_epoch is None:
+        raise ValueError("--score-method needs --score-epoch T (0: at initialization)")
+    track = args.track_epochs or args.epochs
+    if track > args.epochs:
+        raise ValueError(f"--track-epochs must be at most --epochs ({args.epochs}), got {track}")
+    config = train_config(args)
+    panels, runs = {}, []
+    for i, level in enumerate(levels):
+        data = load_data(argparse.Namespace(**{**vars(args), "label_noise": level})).train
+        if args.ranks:
+            ranks = check_ranks(args.ranks, len(data), args.window)
+        else:
+            ranks = evenly_spaced_ranks(len(data), args.num_ranks, args.window)
+        scores, score_record = _scores(args, i, data, config)
+        recorder = StateRecorder(range(track + 1))
+        model = build_model(args, data, args.seed)
+        train(model, data, replace(config, stop_at=track), callbacks=[recorder], device=args.device)
+        velocity = velocity_sweep(model, recorder.ordered(), data, scores, ranks, window=args.window,
+                                  chunk_examples=args.chunk_examples, chunk_params=args.chunk_params,
+                                  progress=config.progress)
+        panels[f"{level:.0%} label noise" if level else "no label noise"] = velocity
+        runs.append({"label_noise": level, "dataset": data.name, "num_train": len(data), "scores": score_record,
+                     "ranks": ranks.tolist(), "velocity": velocity.tolist()})
+    plot_kernel_velocity(ranks, panels, Path(args.out) / "velocity.png")
+    return {"analysis": "kernel velocity", "window": args.window, "epochs_tracked": track,
+            "rows": "velocity[e][r]: between the checkpoints after e and e + 1 epochs, window at ranks[r]",
+            "config": config.to_dict(), "runs": runs}
+
+
+def _scores(args: argparse.Namespace, i: int, data: IndexedDataset, config: TrainConfig) -> tuple[np.ndarray, dict]:
+    """Scores over ``data`` from the i-th score file, or computed in runs independent of the tracked one."""
+    if args.scores:
+        scores = ScoreFile.load(args.scores[i])
+        scores.check_against(data)
+        return scores.mean, {"file": args.scores[i], "method": scores.method, "time": scores.time}
+    get_score(args.score_method)
+    result = score_runs(args.score_method, data, lambda seed: build_model(args, data, seed), config,
+                        at=args.score_epoch, runs=args.score_runs, seed0=args.seed + 1, device=args.device,
+                        progress=config.progress)
+    return result.mean, {"method": args.score_method, "time": result.time, "seeds": list(result.seeds)}
+
+
+def _barrier(args: argparse.Namespace) -> dict:
+    splits = load_data(args)
+    config = train_config(args)
+    alphas = np.linspace(0.0, 1.0, args.alphas)
+    if len(alphas) < 2:
+        raise ValueError("--alphas needs at least 2 points")
+    results = []
+    for r in range(args.repeats):
+        seed = args.seed + r
+        results.append(spawn_barriers(
+            build_model(args, splits.train, seed), splits.train, replace(config, seed=seed), args.spawn_epochs,
+            score_epoch=args.score_epoch, subset_size=args.subset_size, child_seeds=(2 * seed + 1, 2 * seed + 2),
+            alphas=alphas, recompute_bn=not args.no_bn_recompute, bn_examples=args.bn_examples,
+            test_data=splits.test, subset_seed=seed, device=args.device, progress=config.progress,
+        ))
+    spawns = results[0].spawn_epochs
+    barriers = {name: np.stack([res.barriers[name] for res in results]) for name in results[0].errors}
+    plot_error_barriers(spawns, barriers, Path(args.out) / "barrier.png",
+                        title=f"error barrier, {args.model} on {splits.train.name}")
+    return {"analysis": "error barrier", "dataset": splits.train.name, "num_train": len(splits.train),
+            "bn_recompute": not args.no_bn_recompute, "config": config.to_dict(),
+            "barriers": {k: v.tolist() for k, v in barriers.items()},
+            "repeats": [{"seed": args.seed + r, **res.to_dict()} for r, res in enumerate(results)]}

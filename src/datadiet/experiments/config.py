@@ -1,0 +1,168 @@
+"""One run of an experiment as a configuration: data, model, method, keep fraction, seed, budget, training.
+
+The **identity** of a run (:meth:`RunConfig.to_dict`) is everything that determines its result; its run id is
+a hash of it. Where the data files lie (``data_dir``) and whether they may be downloaded are not part of it.
+
+Budgets: ``budget = "epochs"`` trains ``epochs`` passes over the training subset (paper 2: pruning saves time);
+``budget = "steps"`` trains ``epochs * ceil(N / batch_size)`` optimizer steps whatever the subset size, N being
+the whole training set (paper 1: the same number of steps as the full-data run).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from datadiet.data import DataOptions, Splits, list_datasets, prepare
+from datadiet.data.dataset import IndexedDataset
+from datadiet.experiments.methods import Method
+from datadiet.experiments.values import build, check_keys, coerce, config_hash, field_values
+from datadiet.models import create_model, list_models
+from datadiet.training import TrainConfig
+
+__all__ = ["BUDGETS", "RUN_KEYS", "TRAIN_KEYS", "DataConfig", "ModelConfig", "RunConfig", "parse_run"]
+
+BUDGETS = ("steps", "epochs")
+RUN_KEYS = ("method", "keep", "seed", "budget", "epochs", "data", "model", "train")
+_SET_BY_RUN = ("epochs", "steps", "stop_at", "seed", "progress")
+TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name not in _SET_BY_RUN)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """A named dataset with its variants; ``data_dir`` and ``download`` say where to find it (not identity)."""
+
+    dataset: str
+    options: DataOptions = DataOptions()
+    data_dir: str | None = None
+    download: bool = False
+
+    def __post_init__(self) -> None:
+        if self.dataset not in list_datasets():
+            raise ValueError(f"unknown dataset {self.dataset!r}; valid: {', '.join(list_datasets())}")
+
+    def identity(self) -> dict:
+        return {"dataset": self.dataset, **dataclasses.asdict(self.options)}
+
+    def load(self) -> Splits:
+        """The prepared splits (cached in this process: runs of a sweep share them)."""
+        return _load(self.dataset, self.data_dir, self.options, self.download)
+
+
+@lru_cache(maxsize=2)
+def _load(dataset: str, data_dir: str | None, options: DataOptions, download: bool) -> Splits:
+    return prepare(dataset, data_dir, options, download=download)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """A network by name and width."""
+
+    name: str
+    width: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.name not in list_models():
+            raise ValueError(f"unknown model {self.name!r}; valid: {', '.join(list_models())}")
+
+    def build(self, data: IndexedDataset, seed: int) -> nn.Module:
+        """A fresh network for ``data``, its initialization drawn from ``seed``."""
+        torch.manual_seed(seed)
+        return create_model(self.name, data.num_classes, data.in_channels, width=self.width,
+                            input_shape=data.input_shape)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one training run needs; see the module docstring for the budgets.
+
+    ``keep`` is the fraction of examples kept, None for methods that set no size (full data, InfoBatch).
+    ``train`` holds the :class:`~datadiet.training.TrainConfig` options (every one, defaults filled in).
+    """
+
+    method: Method
+    data: DataConfig
+    model: ModelConfig
+    seed: int
+    epochs: int
+    budget: str = "steps"
+    keep: float | None = None
+    train: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.budget not in BUDGETS:
+            raise ValueError(f"unknown budget {self.budget!r}; valid: {', '.join(BUDGETS)}")
+        if self.seed < 0 or self.epochs < 1:
+            raise ValueError(f"need seed >= 0 and epochs >= 1, got seed={self.seed}, epochs={self.epochs}")
+        if self.method.params.uses_keep:
+            if self.keep is None or not 0 < self.keep <= 1:
+                raise ValueError(f"method {self.method.label!r} needs keep, a fraction in (0, 1], got {self.keep}")
+        elif self.keep is not None:
+            object.__setattr__(self, "keep", None)
+        config = TrainConfig(epochs=self.epochs, seed=self.seed, **self.train)
+        object.__setattr__(self, "train", {k: v for k, v in config.to_dict().items() if k in TRAIN_KEYS})
+        self.method.params.check(self)
+
+    def to_dict(self) -> dict:
+        """The run's identity as plain JSON values."""
+        return {
+            "method": self.method.to_dict(), "keep": self.keep, "seed": self.seed, "budget": self.budget,
+            "epochs": self.epochs, "data": self.data.identity(), "model": dataclasses.asdict(self.model),
+            "train": self.train,
+        }
+
+    @property
+    def run_id(self) -> str:
+        """Hash of :meth:`to_dict` (16 hex characters)."""
+        return config_hash(self.to_dict())
+
+    def trainer_config(self, num_train: int) -> TrainConfig:
+        """The trainer's configuration for a training set of ``num_train`` examples (N, before any subset)."""
+        if self.budget == "epochs":
+            return TrainConfig(epochs=self.epochs, seed=self.seed, progress=False, **self.train)
+        steps = self.epochs * math.ceil(num_train / self.train["batch_size"])
+        return TrainConfig(steps=steps, seed=self.seed, progress=False, **self.train)
+
+    def schedule(self) -> TrainConfig:
+        """The full-data ``epochs``-epoch schedule (scoring runs are this schedule stopped early)."""
+        return TrainConfig(epochs=self.epochs, seed=self.seed, progress=False, **self.train)
+
+
+def parse_run(values: dict, method: Method, *, base_dir: Path | None = None) -> RunConfig:
+    """A run from a resolved table whose ``method`` label the caller resolved to ``method``.
+
+    Unknown keys and bad values raise ``ValueError`` naming them. A relative ``data.data_dir`` is taken
+    relative to ``base_dir`` (the recipe's folder).
+    """
+    check_keys(values, RUN_KEYS, "the run configuration")
+    for key in ("seed", "epochs", "data", "model"):
+        if key not in values:
+            raise ValueError(f"the run configuration needs {key!r} (in [base], [grid] or a preset)")
+    train = field_values(TrainConfig, values.get("train", {}), "train", skip=_SET_BY_RUN)
+    return RunConfig(
+        method=method, data=_data(values["data"], base_dir), model=build(ModelConfig, values["model"], "model"),
+        seed=coerce(values["seed"], int, "seed"), epochs=coerce(values["epochs"], int, "epochs"),
+        budget=coerce(values.get("budget", "steps"), str, "budget"),
+        keep=coerce(values.get("keep"), float | None, "keep"), train=train,
+    )
+
+
+def _data(table: dict, base_dir: Path | None) -> DataConfig:
+    table = dict(table)
+    option_keys = [f.name for f in dataclasses.fields(DataOptions)]
+    check_keys(table, ["dataset", "data_dir", *option_keys], "data")
+    if "dataset" not in table:
+        raise ValueError("data needs 'dataset'")
+    data_dir = table.pop("data_dir", None)
+    if data_dir is not None:
+        data_dir = coerce(data_dir, str, "data.data_dir")
+        data_dir = str(((base_dir or Path.cwd()) / Path(data_dir).expanduser()).resolve())
+    dataset = coerce(table.pop("dataset"), str, "data.dataset")
+    return DataConfig(dataset, build(DataOptions, table, "data"), data_dir)
+

@@ -1,0 +1,110 @@
+"""A rough cost of a sweep before it runs, in full-data training epochs (``--dry-run``).
+
+This is an **estimate**, counted without loading any data:
+
+- training: one unit per epoch over all N examples. Under ``budget = "steps"`` every run costs ``epochs``
+  (same steps as full data); under ``"epochs"`` a subset of ``keep`` costs ``keep`` per epoch, and a dynamic run
+  its full-data epochs (warm-up, final phase) plus ``keep`` for each pruned epoch. InfoBatch's size depends on
+  the losses: it is assumed to keep ``1 - r / 2`` of the data (half of the examples below the mean loss).
+- scoring: a forward-only pass over N (EL2N, loss, margin, the dynamic pruner's scoring pass) costs
+  :data:`FORWARD_PASS` of an epoch, an exact GraNd pass :data:`GRAND_PASS` (the ratios measured on this kind of
+  CPU, see BENCHMARKS.md); a set of static scores costs its runs' training to the time point plus their passes,
+  counted once however many runs share it.
+- not counted: test-set evaluation, data loading, process start-up.
+
+With ``[experiment] epoch_seconds`` (seconds per full-data epoch on the intended machine) the estimate is also
+given in time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from datadiet.experiments.config import RunConfig
+from datadiet.experiments.methods import DynamicParams
+from datadiet.experiments.recipe import Experiment
+from datadiet.experiments.scoring import ScoreNeed, score_need
+from datadiet.scores import get_score
+
+__all__ = ["FORWARD_PASS", "GRAND_PASS", "Estimate", "estimate", "format_plan", "run_epochs", "score_epochs"]
+
+FORWARD_PASS = 0.35
+GRAND_PASS = 1.4
+
+
+def _pass_cost(score: str) -> float:
+    if score == "grand":
+        return GRAND_PASS
+    return FORWARD_PASS if get_score(score).kind == "model" else 0.0
+
+
+def score_epochs(need: ScoreNeed) -> float:
+    """Estimated full-data epochs to compute a set of scores."""
+    if get_score(need.score).kind == "data":
+        return 0.0
+    return need.runs * (need.at + _pass_cost(need.score))
+
+
+def run_epochs(run: RunConfig) -> float:
+    """Estimated full-data epochs of training (and in-run scoring passes) of one run."""
+    params = run.method.params
+    if run.budget == "steps" or run.method.kind == "full":
+        return float(run.epochs)
+    if not isinstance(params, DynamicParams):
+        return run.epochs * run.keep
+    pruner = params.pruner(1000, keep=run.keep, seed=0, epochs=run.epochs, labels=None)
+    fraction = run.keep if run.keep is not None else 1 - params.options["r"] / 2
+    schedule = pruner.schedule
+    full = sum(schedule.is_full(e) for e in range(run.epochs))
+    passes = len(schedule.checkpoints()) if pruner.policy.needs_scores and params.score_source == "pass" else 0
+    return full + (run.epochs - full) * fraction + passes * FORWARD_PASS
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Estimated epochs per run id and per score key (shared scores once)."""
+
+    runs: dict[str, float]
+    scores: dict[str, tuple[str, float]]
+
+    def total(self, skip_runs: set[str] = frozenset(), skip_scores: set[str] = frozenset()) -> float:
+        """Epochs of everything not in the skip sets (finished runs, cached scores)."""
+        return (sum(v for k, v in self.runs.items() if k not in skip_runs)
+                + sum(v for k, (_, v) in self.scores.items() if k not in skip_scores))
+
+
+def estimate(runs: tuple[RunConfig, ...] | list[RunConfig]) -> Estimate:
+    """The estimate of every run and of every distinct set of static scores."""
+    needs = {need.key: need for need in map(score_need, runs) if need is not None}
+    return Estimate({r.run_id: run_epochs(r) for r in runs},
+                    {key: (need.label, score_epochs(need)) for key, need in needs.items()})
+
+
+def format_plan(experiment: Experiment, finished: set[str], cached: set[str]) -> str:
+    """A table of the runs (status, method, keep, seed, budget, estimated epochs), the score sets and the total."""
+    est = estimate(experiment.runs)
+    rows = [[r.run_id, "done" if r.run_id in finished else "todo", r.method.label, r.method.kind,
+             "-" if r.keep is None else f"{r.keep:g}", str(r.seed), r.budget, str(r.epochs),
+             f"{est.runs[r.run_id]:.2f}"] for r in experiment.runs]
+    lines = [_table(["run", "status", "method", "kind", "keep", "seed", "budget", "epochs", "est. epochs"], rows)]
+    if est.scores:
+        score_rows = [[key, "cached" if key in cached else "todo", label, f"{cost:.2f}"]
+                      for key, (label, cost) in est.scores.items()]
+        lines += ["", _table(["scores", "status", "what", "est. epochs"], score_rows)]
+    todo, everything = est.total(finished, cached), est.total()
+    pending = sum(r.run_id not in finished for r in experiment.runs)
+    summary = (f"estimated cost: {todo:.1f} full-data epochs for {pending} pending of {len(experiment.runs)} runs "
+               f"({everything:.1f} for the whole sweep)")
+    if experiment.epoch_seconds:
+        summary += (f"; at {experiment.epoch_seconds:g} s per epoch about {todo * experiment.epoch_seconds / 60:.0f} "
+                    f"min ({everything * experiment.epoch_seconds / 60:.0f} min in all)")
+    lines += ["", summary, "A rough estimate: it counts training and scoring passes, not evaluation or start-up "
+              "(see datadiet.experiments.estimate)."]
+    return "\n".join(lines)
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    lines = [fmt.format(*headers), fmt.format(*("-" * w for w in widths)), *(fmt.format(*r) for r in rows)]
+    return "\n".join(line.rstrip() for line in lines)

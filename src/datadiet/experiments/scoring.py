@@ -1,0 +1,160 @@
+"""Static scores of an experiment, computed once and cached under ``cache/scores/``.
+
+A set of scores is determined by the data (dataset and its variants), the model, the score method, the time
+point, the number of runs, their seeds and the training schedule of the scoring runs; its **key** hashes these
+(only what matters: scores at initialization ignore the schedule, ``input_norm`` needs no model). Every run
+with the same key reads the same file, however many fractions and seeds use it.
+
+A set of R runs is computed as R **parts** of one run each (seeds ``seed0 .. seed0 + R - 1``; part r gives
+exactly run r of :func:`~datadiet.scores.score_runs`), cached under ``cache/scores/runs/``: parts run in
+parallel on a pool or a cluster, a killed sweep loses at most the parts in progress, and sets sharing seeds
+share parts. The set is assembled from its parts once all exist.
+
+**Scoring cost.** The cost of a set is the sum of its parts' wall-clock (each part: training to the time point,
+then the scoring pass), as if its runs had run one after another on one device. It is stored beside the scores
+and charged **in full to every run that uses them**, as paper 2 counts it: a static method pays for its scoring
+and its training, whichever other runs share the scores.
+
+Files: ``<key>.npz`` (a :class:`~datadiet.scores.ScoreFile`) and ``<key>.json`` (the need, the cost, the time),
+each written atomically; the JSON is written last, so a set counts as cached only once both are complete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import datadiet
+from datadiet.experiments.config import DataConfig, ModelConfig, RunConfig
+from datadiet.experiments.methods import StaticParams
+from datadiet.experiments.values import config_hash
+from datadiet.scores import ScoreFile, get_score, score_runs
+from datadiet.training import TrainConfig
+from datadiet.training.checkpoint import write_json
+
+__all__ = ["ScoreCache", "ScoreNeed", "assemble", "compute_part", "ensure_scores", "score_need"]
+
+
+@dataclass(frozen=True)
+class ScoreNeed:
+    """A set of scores: ``runs`` runs of ``score`` at epoch ``at`` (0 = init) of ``schedule``, seeds from ``seed0``."""
+
+    score: str
+    at: int
+    runs: int
+    seed0: int
+    data: DataConfig
+    model: ModelConfig
+    schedule: TrainConfig
+
+    def identity(self) -> dict:
+        kind = get_score(self.score).kind
+        identity = {"score": self.score, "data": self.data.identity()}
+        if kind != "data":
+            identity.update(at=self.at, runs=self.runs, seed0=self.seed0, model=dataclasses.asdict(self.model))
+        if kind != "data" and self.at > 0:
+            identity["schedule"] = {k: v for k, v in self.schedule.to_dict().items() if k not in ("seed", "progress")}
+        return identity
+
+    @property
+    def key(self) -> str:
+        return config_hash(self.identity())
+
+    @property
+    def label(self) -> str:
+        when = "init" if self.at == 0 else f"epoch {self.at}"
+        seeds = f"seed {self.seed0}" if self.runs == 1 else f"seeds {self.seed0}-{self.seed0 + self.runs - 1}"
+        return f"{self.score} at {when}, {seeds}"
+
+    def parts(self) -> list["ScoreNeed"]:
+        """The one-run sets this set is made of (the set itself for scores that need no network)."""
+        if get_score(self.score).kind == "data":
+            return [self]
+        return [dataclasses.replace(self, runs=1, seed0=self.seed0 + r) for r in range(self.runs)]
+
+
+def score_need(run: RunConfig) -> ScoreNeed | None:
+    """The scores a run needs, or None for methods without static scores."""
+    params = run.method.params
+    if not isinstance(params, StaticParams):
+        return None
+    return ScoreNeed(params.score, params.time_point(run.epochs), params.runs, params.score_seed, run.data,
+                     run.model, run.schedule())
+
+
+class ScoreCache:
+    """Score sets by key in ``folder``; their one-run parts in ``folder / "runs"`` (:attr:`parts`)."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    @property
+    def parts(self) -> "ScoreCache":
+        return ScoreCache(self.folder / "runs")
+
+    def has(self, key: str) -> bool:
+        return (self.folder / f"{key}.json").is_file() and (self.folder / f"{key}.npz").is_file()
+
+    def load(self, key: str) -> tuple[ScoreFile, dict]:
+        """The scores and their record (``seconds``: the cost to compute them, ``samples``, ``need``)."""
+        record = json.loads((self.folder / f"{key}.json").read_text())
+        return ScoreFile.load(self.folder / f"{key}.npz"), record
+
+    def save(self, need: ScoreNeed, scores: ScoreFile, seconds: float) -> None:
+        """Store a set of scores with its cost (scores first, record last)."""
+        scores.save(self.folder / f"{need.key}.npz")
+        write_json(self.folder / f"{need.key}.json", {
+            "key": need.key, "need": need.identity(), "label": need.label, "seconds": seconds,
+            "samples": scoring_samples(need, scores.num_examples), "version": datadiet.__version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        })
+
+
+def scoring_samples(need: ScoreNeed, num_examples: int) -> int:
+    """Examples forwarded to compute a set of scores: the scoring runs' training steps plus the scoring passes.
+
+    Forgetting is counted during training (no pass); ``input_norm`` forwards nothing.
+    """
+    kind = get_score(need.score).kind
+    if kind == "data":
+        return 0
+    passes = need.at + (1 if kind == "model" else 0)
+    return need.runs * passes * num_examples
+
+
+def compute_part(part: ScoreNeed, cache: ScoreCache, device: torch.device | str | None = None) -> float:
+    """Compute a one-run part into ``cache.parts``; returns its wall-clock seconds (data loading excluded)."""
+    train = part.data.load().train
+    start = time.perf_counter()
+    runs = score_runs(part.score, train, lambda seed: part.model.build(train, seed), part.schedule, at=part.at,
+                      runs=part.runs, seed0=part.seed0, device=device, progress=False)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    scores = ScoreFile.from_runs(runs, train, model=part.model.name, model_kwargs={"width": part.model.width})
+    cache.parts.save(part, scores, seconds)
+    return seconds
+
+
+def assemble(need: ScoreNeed, cache: ScoreCache) -> None:
+    """Stack the cached parts of ``need`` into its set, costing the sum of theirs."""
+    loaded = [cache.parts.load(part.key) for part in need.parts()]
+    first = loaded[0][0]
+    scores = dataclasses.replace(first, runs=np.concatenate([s.runs for s, _ in loaded]),
+                                 seeds=tuple(seed for s, _ in loaded for seed in s.seeds))
+    cache.save(need, scores, sum(record["seconds"] for _, record in loaded))
+
+
+def ensure_scores(need: ScoreNeed, cache: ScoreCache, device: torch.device | str | None = None) -> None:
+    """Compute the missing parts of ``need`` here, then assemble it."""
+    for part in need.parts():
+        if not cache.parts.has(part.key):
+            compute_part(part, cache, device)
+    assemble(need, cache)

@@ -1,0 +1,98 @@
+"""The result store: one SQLite database per experiment folder, one row per finished run.
+
+Table ``runs``: ``run_id`` (hash of the run's configuration, the primary key), ``config`` (the configuration as
+JSON), ``metrics`` (JSON: test accuracy, wall-clock split into training and scoring, samples seen, ...),
+``version`` (datadiet's) and ``finished`` (UTC, ISO 8601). The database runs in WAL mode; each insert is one
+statement and so one transaction, so a process killed at any moment leaves whole rows only, and several processes may write at once
+(each waits up to ``timeout`` seconds for the others). The first row written for a run id is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import datadiet
+
+__all__ = ["DATABASE", "ResultRow", "ResultStore"]
+
+DATABASE = "results.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    version TEXT NOT NULL,
+    finished TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One finished run."""
+
+    run_id: str
+    config: dict
+    metrics: dict
+    version: str
+    finished: str
+
+
+class ResultStore:
+    """Finished runs of an experiment in ``path`` (created if missing); use as a context manager or ``close()``."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 60.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        self._setup(time.monotonic() + timeout)
+
+    def _setup(self, deadline: float) -> None:
+        """WAL mode and the table. Switching to WAL can fail at once (no busy wait) while another process opens
+        the same new database, so it is retried until ``deadline``."""
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def __enter__(self) -> "ResultStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def insert(self, run_id: str, config: dict, metrics: dict) -> bool:
+        """Record a finished run in one transaction; False (and nothing written) if the id is already there."""
+        row = (run_id, json.dumps(config, sort_keys=True), json.dumps(metrics, sort_keys=True),
+               datadiet.__version__, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        cursor = self._db.execute(
+            "INSERT INTO runs (run_id, config, metrics, version, finished) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(run_id) DO NOTHING", row)
+        return cursor.rowcount == 1
+
+    def finished_ids(self) -> set[str]:
+        """Ids of every recorded run."""
+        return {r[0] for r in self._db.execute("SELECT run_id FROM runs")}
+
+    def rows(self) -> list[ResultRow]:
+        """Every recorded run, in the order they finished."""
+        cursor = self._db.execute("SELECT run_id, config, metrics, version, finished FROM runs ORDER BY rowid")
+        return [ResultRow(r[0], json.loads(r[1]), json.loads(r[2]), r[3], r[4]) for r in cursor]
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+

@@ -1,0 +1,118 @@
+"""Run every run of an experiment once: skip finished ones, compute shared scores first, record each result.
+
+Nothing is lost and nothing is done twice. A run's row is written to ``results.sqlite`` in one transaction
+when it finishes; a sweep started again skips the runs that have a row, resumes unfinished runs from their last
+checkpointed epoch, and reuses every complete score file. Every file is written to a temporary name and renamed
+into place, so a sweep killed at any moment leaves no half-written row or file; temporary files of a killed
+sweep are removed when the next one starts. One sweep at a time may use a folder (a lock file enforces it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import json
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import datadiet
+from datadiet.data.registry import get_spec
+from datadiet.experiments.config import RunConfig
+from datadiet.experiments.driver import Driver, SweepSummary
+from datadiet.experiments.executors import make_executor
+from datadiet.experiments.recipe import Experiment
+from datadiet.experiments.store import DATABASE, ResultStore
+from datadiet.experiments.tasks import CACHE_DIR, RUNS_DIR
+from datadiet.training.checkpoint import write_json
+from datadiet.training.trainer import CHECKPOINT
+
+__all__ = ["EXPERIMENT_FILE", "SweepSummary", "read_experiment", "run_sweep"]
+
+EXPERIMENT_FILE = "experiment.json"
+_LOCK = ".sweep.lock"
+
+
+def run_sweep(
+    experiment: Experiment, out_dir: str | Path, *, executor: str = "local", jobs: int = 1,
+    address: str | None = None, device: str | None = None, progress: bool = True,
+) -> SweepSummary:
+    """Run the unfinished runs of ``experiment`` with results in ``out_dir`` (see the module docstring).
+
+    A failed run is reported in the summary (and retried by the next sweep); the other runs go on.
+    """
+    _check_data(experiment.runs)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with _lock(out), ResultStore(out / DATABASE) as store:
+        _write_experiment(out, experiment)
+        done = store.finished_ids()
+        _tidy(out, done)
+        pending = [r for r in experiment.runs if r.run_id not in done]
+        summary = SweepSummary(len(experiment.runs), len(experiment.runs) - len(pending))
+        if pending:
+            runner = make_executor(executor, jobs=jobs, address=address)
+            try:
+                Driver(runner, out, store, device, summary).run(pending, experiment.name, progress)
+            finally:
+                runner.close()
+    return summary
+
+
+def _check_data(runs: tuple[RunConfig, ...]) -> None:
+    """Fail before any run starts if a dataset that is read from files has no folder, or a missing one."""
+    for data in {r.data for r in runs}:
+        needs = get_spec(data.dataset).data_dir
+        if not needs:
+            continue
+        if data.data_dir is None:
+            raise ValueError(f"dataset {data.dataset!r} is read from files: set data.data_dir in the recipe or "
+                             f"pass --data-dir ({needs})")
+        if not data.download and not Path(data.data_dir).exists():
+            raise FileNotFoundError(f"data folder {data.data_dir} of dataset {data.dataset!r} does not exist "
+                                    "(pass --data-dir, or --download)")
+
+
+@contextmanager
+def _lock(out: Path) -> Iterator[None]:
+    with open(out / _LOCK, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"another sweep is running in {out}; wait for it or use another --out") from None
+        yield
+
+
+def _write_experiment(out: Path, experiment: Experiment) -> None:
+    """Record the expanded experiment; a folder holds one recipe and preset."""
+    path = out / EXPERIMENT_FILE
+    if path.exists():
+        old = read_experiment(out)
+        if (old["name"], old["preset"]) != (experiment.name, experiment.preset):
+            raise ValueError(f"{out} holds experiment {old['name']!r} (preset {old['preset']!r}), not "
+                             f"{experiment.name!r} (preset {experiment.preset!r}); use another --out")
+    write_json(path, {
+        "name": experiment.name, "preset": experiment.preset, "description": experiment.description,
+        "recipe": experiment.recipe, "plot": dataclasses.asdict(experiment.plot),
+        "epoch_seconds": experiment.epoch_seconds, "resolved": experiment.resolved,
+        "run_ids": [r.run_id for r in experiment.runs], "version": datadiet.__version__,
+        "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+
+
+def read_experiment(out: str | Path) -> dict:
+    """The ``experiment.json`` of an experiment folder."""
+    path = Path(out) / EXPERIMENT_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: is {out} the --out folder of a datadiet sweep?")
+    return json.loads(path.read_text())
+
+
+def _tidy(out: Path, done: set[str]) -> None:
+    """Remove temporary files of a killed sweep and checkpoints of runs already recorded."""
+    for folder in (out / RUNS_DIR, out / CACHE_DIR):
+        for tmp in folder.rglob(".*.tmp") if folder.exists() else ():
+            tmp.unlink(missing_ok=True)
+    for run_id in done:
+        (out / RUNS_DIR / run_id / CHECKPOINT).unlink(missing_ok=True)

@@ -1,0 +1,114 @@
+"""Recipe validation: unknown keys name the key and list the valid ones; bad values say what is valid."""
+
+from __future__ import annotations
+
+import pytest
+
+from datadiet.experiments import expand, load_recipe
+from datadiet.experiments.recipe import merge
+
+BASE = {
+    "base": {"budget": "epochs", "epochs": 3, "seed": 0, "method": "random", "keep": 0.5,
+             "data": {"dataset": "digits"}, "model": {"name": "mlp"}},
+}
+
+
+def check(tables: dict, *fragments: str, preset: str | None = None) -> None:
+    """Expanding BASE merged with ``tables`` raises ValueError whose message contains every fragment."""
+    with pytest.raises(ValueError) as error:
+        expand(merge(BASE, tables), preset=preset)
+    for fragment in fragments:
+        assert fragment in str(error.value), str(error.value)
+
+
+@pytest.mark.parametrize("tables, key, valid", [
+    ({"bogus": {}}, "'bogus' in the recipe", "experiment, base, grid, methods, plot, presets"),
+    ({"experiment": {"nme": "x"}}, "'nme' in experiment", "name, description, epoch_seconds"),
+    ({"base": {"seeds": 1}}, "'seeds' in the run configuration", "method, keep, seed, budget, epochs"),
+    ({"base": {"data": {"noise": 0.1}}}, "'noise' in data", "dataset, data_dir, label_noise, imbalance"),
+    ({"base": {"model": {"depth": 18}}}, "'depth' in model", "name, width"),
+    ({"base": {"train": {"learning_rate": 0.1}}}, "'learning_rate' in train", "batch_size, lr, momentum"),
+    ({"base": {"train": {"epochs": 5}}}, "'epochs' in train", "batch_size, lr"),
+    ({"grid": {"seedz": [0]}}, "'seedz' in grid", "method, keep, seed"),
+    ({"grid": {"train": {"lrr": [0.1]}}}, "'lrr' in train", "lr"),
+    ({"plot": {"y": "acc"}}, "'y' in plot", "x, panels"),
+    ({"methods": {"s": {"kind": "static", "score": "el2n", "window": 0.1}}, "base": {"method": "s"}},
+     "'window' in methods.s", "score, at, runs, score_seed, rule, offset, beta, strata, class_balanced"),
+    ({"methods": {"d": {"kind": "dynamic", "policy": "ucb", "eps": 0.1}}, "base": {"method": "d"}},
+     "'eps' in methods.d", "alpha, c, variance, clip"),
+    ({"methods": {"d": {"kind": "dynamic", "policy": "ucb", "options": {}}}, "base": {"method": "d"}},
+     "'options' in methods.d", "period, warmup_epochs"),
+    ({"presets": {"p": {"grids": {}}}}, "'grids' in presets.p", "experiment, base, grid, methods, plot"),
+])
+def test_unknown_keys_are_named_with_the_valid_ones(tables, key, valid):
+    preset = "p" if "presets" in tables else None
+    check(tables, f"unknown key {key}", valid, preset=preset)
+
+
+@pytest.mark.parametrize("tables, fragments", [
+    ({"base": {"keep": 1.5}}, ["keep, a fraction in (0, 1]", "1.5"]),
+    ({"base": {"keep": "half"}}, ["keep must be a number"]),
+    ({"base": {"budget": "time"}}, ["unknown budget 'time'", "steps, epochs"]),
+    ({"base": {"epochs": 2.5}}, ["epochs must be an integer"]),
+    ({"base": {"seed": -1}}, ["seed >= 0"]),
+    ({"base": {"data": {"dataset": "cifar11"}}}, ["unknown dataset 'cifar11'", "cifar10"]),
+    ({"base": {"data": {"label_noise": 1.2}}}, ["label_noise must be a fraction in [0, 1)"]),
+    ({"base": {"model": {"name": "resnet19"}}}, ["unknown model 'resnet19'", "resnet18"]),
+    ({"base": {"train": {"precision": "fp8"}}}, ["unknown precision 'fp8'", "bf16"]),
+    ({"base": {"train": {"nesterov": 1}}}, ["train.nesterov must be true or false"]),
+    ({"base": {"method": "nope"}}, ["method 'nope' is not defined", "[methods.nope]"]),
+    ({"methods": {"x": {"kind": "prune"}}, "base": {"method": "x"}}, ["unknown method kind 'prune'",
+                                                                     "full, random, static, dynamic"]),
+    ({"methods": {"x": {"score": "el2n"}}, "base": {"method": "x"}}, ["method 'x': no kind given"]),
+    ({"methods": {"s": {"kind": "static", "score": "el3n"}}, "base": {"method": "s"}}, ["unknown score 'el3n'",
+                                                                                       "el2n, forgetting"]),
+    ({"methods": {"s": {"kind": "static"}}, "base": {"method": "s"}}, ["methods.s needs 'score'"]),
+    ({"methods": {"s": {"kind": "static", "score": "el2n", "rule": "top"}}, "base": {"method": "s"}},
+     ["unknown selection rule 'top'", "keep_highest, keep_lowest, sliding_window, ccs"]),
+    ({"methods": {"s": {"kind": "static", "score": "el2n", "at": 4}}, "base": {"method": "s"}},
+     ["at = 4 is past the end of the 3-epoch schedule"]),
+    ({"methods": {"s": {"kind": "static", "score": "forgetting", "at": 0}}, "base": {"method": "s"}},
+     ["at must be at least 1"]),
+    ({"methods": {"s": {"kind": "static", "score": "el2n", "rule": "sliding_window", "offset": 0.6}},
+      "base": {"method": "s"}}, ["offset + keep <= 1"]),
+    ({"methods": {"s": {"kind": "static", "score": "el2n", "rule": "ccs", "beta": 0.7}}, "base": {"method": "s"}},
+     ["beta + keep <= 1"]),
+    ({"methods": {"d": {"kind": "dynamic", "policy": "ucbb"}}, "base": {"method": "d"}},
+     ["unknown policy 'ucbb'", "uncertainty-ema"]),
+    ({"methods": {"d": {"kind": "dynamic", "policy": "ucb", "c": -1}}, "base": {"method": "d"}}, ["c must be in"]),
+    ({"methods": {"d": {"kind": "dynamic", "policy": "ucb", "score_source": "grad"}}, "base": {"method": "d"}},
+     ["unknown score_source 'grad'", "pass, batch"]),
+    ({"methods": {"d": {"kind": "dynamic", "policy": "ucb"}}, "base": {"method": "d", "budget": "steps"}},
+     ['set budget = "epochs"']),
+    ({"methods": {"d": {"kind": "dynamic", "policy": "ucb", "warmup_epochs": 3}}, "base": {"method": "d"}},
+     ["no epoch left to prune"]),
+    ({"methods": {"r": {"kind": "random", "class_balanced": "yes"}}, "base": {"method": "r"}},
+     ["class_balanced must be true or false"]),
+    ({"grid": {"keep": 0.5}}, ["grid.keep must be a non-empty list"]),
+    ({"grid": {"keep": []}}, ["grid.keep must be a non-empty list"]),
+    ({"plot": {"x": "time"}}, ["unknown plot.x 'time'", "pruned, keep"]),
+    ({"plot": {"panels": ["loss"]}}, ["plot.panels must be a non-empty list of accuracy, wallclock"]),
+])
+def test_bad_values_say_what_is_valid(tables, fragments):
+    check(tables, *fragments)
+
+
+def test_missing_pieces_point_to_base_grid_or_preset():
+    recipe = merge(BASE, {})
+    del recipe["base"]["epochs"]
+    with pytest.raises(ValueError, match="needs 'epochs' \\(in \\[base\\], \\[grid\\] or a preset\\)"):
+        expand(recipe)
+
+
+def test_unknown_preset_lists_the_recipes_presets():
+    with pytest.raises(ValueError, match="unknown preset 'gpu'; this recipe has: cpu, tiny"):
+        expand(merge(BASE, {"presets": {"cpu": {}, "tiny": {}}}), preset="gpu")
+
+
+def test_file_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_recipe(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[base]\nseed = = 1\n")
+    with pytest.raises(ValueError, match="bad.toml.*line 2"):
+        load_recipe(bad)
