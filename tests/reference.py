@@ -148,3 +148,44 @@ def loop_cross_entropy(model, x, y) -> list[float]:
     with torch.no_grad():
         return [float(F.cross_entropy(model(x[i : i + 1]), y[i : i + 1])) for i in range(len(y))]
 
+
+
+# --- training-dynamics oracles ------------------------------------------------------------------------------
+
+
+def loop_logit_kernel(model, x):
+    """Psi Psi^T with Psi built row by row: one backward pass per logit ``f_k(x_i)``, in evaluation mode.
+
+    Row ``i * K + k`` of Psi is the gradient of logit k of example i with respect to every parameter, flattened
+    and concatenated in ``model.parameters()`` order. Returns a float64 ``(m K, m K)`` tensor.
+    """
+    import torch
+
+    model.eval()
+    rows = []
+    for i in range(len(x)):
+        num_classes = model(x[i : i + 1]).shape[1]
+        for k in range(num_classes):
+            model.zero_grad(set_to_none=True)
+            model(x[i : i + 1])[0, k].backward()
+            rows.append(torch.cat([p.grad.flatten().double() for p in model.parameters()]))
+    model.zero_grad(set_to_none=True)
+    psi = torch.stack(rows)
+    return psi @ psi.T
+
+
+def loop_interpolation_errors(make_model, state_a, state_b, x, y, alphas) -> list[float]:
+    """Error of ``(1 - a) w_a + a w_b`` for each a: a fresh model per a, weights set entry by entry, one example
+    at a time. For networks without BatchNorm."""
+    import torch
+
+    errors = []
+    for a in alphas:
+        model = make_model()
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                p.copy_((1 - a) * state_a[name] + a * state_b[name])
+        model.eval()
+        wrong = sum(int(model(x[i : i + 1]).argmax(1).item() != int(y[i])) for i in range(len(y)))
+        errors.append(wrong / len(y))
+    return errors

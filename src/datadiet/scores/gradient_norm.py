@@ -1,0 +1,244 @@
+"""GraNd (paper 1): the norm of each example's loss gradient over all trainable parameters, exactly.
+
+``grand`` computes ``||grad_w CE(f_w(x_i), y_i)||_2`` over every parameter with ``requires_grad``, with the network
+in evaluation mode (BatchNorm uses its running statistics), on un-augmented inputs. In evaluation mode examples
+are independent, so the gradient of the summed loss with respect to a layer's output, restricted to example i, is
+example i's own. Two backends give the same numbers:
+
+- ``"hooks"`` (fast): one forward and one backward pass per batch. Forward hooks, registered for the call and
+  removed afterwards, keep each layer's input; a hook on each layer output receives its gradient. The backward
+  pass asks only for the gradient with respect to the input batch, so autograd skips the weight-gradient
+  products altogether; each layer's per-example norms come from :mod:`datadiet.scores.layer_norms`. Supports
+  Linear, Conv1d, Conv2d and BatchNorm1d/2d/3d layers (any other module may appear if it owns no trainable
+  parameter), which must see the batch on their first axis and own their parameters unshared.
+- ``"func"``: ``torch.func.vmap(grad)`` over per-example losses: any architecture, slower, and it holds a batch
+  slice of per-example gradients in memory.
+
+``backend="auto"`` uses the hooks when the model allows and otherwise warns and uses ``torch.func``. High value:
+a large gradient, an example the network is far from fitting (hard or important); paper 1 keeps the highest.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import partial
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from datadiet.scores.common import (
+    Data, Device, check_batch_size, eval_mode, forward_batch_size, inputs_and_labels, model_device,
+)
+from datadiet.scores.layer_norms import LAYER_TYPES, layer_sq_norms, supports
+
+__all__ = ["BACKENDS", "grand", "grand_last_layer"]
+
+BACKENDS = ("auto", "hooks", "func")
+_MAX_GRAD_ELEMENTS = 2**27  # per-example gradients held at once by the torch.func backend (512 MB in float32)
+
+
+def grand(
+    model: nn.Module, data: Data, *, batch_size: int = 128, device: Device = None, backend: str = "auto"
+) -> np.ndarray:
+    """Exact per-example loss-gradient norms over all trainable parameters, float64 ``(N,)`` in position order.
+
+    Higher = larger gradient = harder / more important. ``batch_size`` examples are processed at once (memory
+    grows with it). ``device`` defaults to the model's; the model is not moved. The model is left as it was:
+    modes restored, hooks removed, no ``.grad`` written. See the module docstring for ``backend``.
+    """
+    check_batch_size(batch_size)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    x, y = inputs_and_labels(data)
+    if len(y) == 0:
+        return np.zeros(0)
+    device = model_device(model, device)
+    _check_independent(model)
+    out = []
+    with eval_mode(model):
+        modules, reasons = _plan(model, x[:1].to(device))
+        if reasons and backend == "hooks":
+            raise ValueError("the hooks backend cannot handle this model: " + "; ".join(reasons))
+        if reasons and backend == "auto":
+            warnings.warn("grand: using torch.func per-example gradients because " + "; ".join(reasons), stacklevel=2)
+        per_batch = _func_sq_norms if reasons or backend == "func" else partial(_hook_sq_norms, modules=modules)
+        for i in range(0, len(y), batch_size):
+            out.append(per_batch(model, x[i : i + batch_size].to(device), y[i : i + batch_size].to(device)).cpu())
+    return torch.cat(out).sqrt().numpy()
+
+
+def _check_independent(model: nn.Module) -> None:
+    """Per-example gradients exist only if examples do not interact; BatchNorm without running stats breaks that."""
+    for name, m in model.named_modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is None:
+            raise ValueError(
+                f"{name!r} ({type(m).__name__}, track_running_stats=False) normalizes with batch statistics even "
+                "in evaluation mode, so per-example gradients depend on the batch; GraNd is undefined for it"
+            )
+
+
+def _plan(model: nn.Module, probe: Tensor) -> tuple[list[nn.Module], list[str]]:
+    """The modules owning trainable parameters, and the reasons (if any) the hooks backend cannot handle them."""
+    owners = [(n, m) for n, m in model.named_modules() if any(p.requires_grad for p in m.parameters(recurse=False))]
+    if not owners:
+        raise ValueError("the model has no trainable parameters (requires_grad=True)")
+    reasons = [f"{n!r} is a {type(m).__name__}" for n, m in owners if not supports(m)]
+    owner_of: dict[int, str] = {}
+    for n, m in owners:
+        for p in m.parameters(recurse=False):
+            if id(p) in owner_of:
+                reasons.append(f"{n!r} shares a parameter with {owner_of[id(p)]!r}")
+            owner_of[id(p)] = n
+    if not probe.is_floating_point():
+        reasons.append(f"the inputs are {probe.dtype}, not floating point")
+    if not reasons:
+        reasons += _probe(model, owners, probe)
+    if reasons:
+        reasons.append("supported layers: " + ", ".join(t.__name__ for t in LAYER_TYPES))
+    return [m for _, m in owners], reasons
+
+
+def _probe(model: nn.Module, owners: list[tuple[str, nn.Module]], probe: Tensor) -> list[str]:
+    """Run the model on one example; report owners not called through their forward or not batch-first."""
+    seen: dict[int, tuple[int, ...]] = {}
+
+    def record(module: nn.Module, args: tuple, output: Tensor) -> None:
+        seen.setdefault(id(module), tuple(args[0].shape))
+
+    handles = [m.register_forward_hook(record) for _, m in owners]
+    try:
+        with torch.no_grad():
+            model(probe)
+    finally:
+        for h in handles:
+            h.remove()
+    reasons = [f"{n!r} is not called through its forward" for n, m in owners if id(m) not in seen]
+    return reasons + [
+        f"{n!r} sees inputs of shape {tuple(seen[id(m)])} for one example (batch not on the first axis)"
+        for n, m in owners if id(m) in seen and seen[id(m)][0] != 1
+    ]
+
+
+class _Recorder:
+    """Keeps each module's inputs from the forward pass and turns them into squared norms once the gradients of
+    all the module's calls have arrived during the backward pass."""
+
+    def __init__(self, batch: int, device: torch.device) -> None:
+        self.batch = batch
+        self.calls: dict[nn.Module, list[list[Tensor | None]]] = {}
+        self.sq = torch.zeros(batch, dtype=torch.float64, device=device)
+
+    def forward_hook(self, module: nn.Module, args: tuple, output: Tensor) -> None:
+        if len(args[0]) != self.batch:
+            raise ValueError(
+                f"a {type(module).__name__} sees inputs of shape {tuple(args[0].shape)} without the batch of "
+                f"{self.batch} on the first axis; use backend='func'"
+            )
+        if output.requires_grad:
+            call: list[Tensor | None] = [args[0].detach(), None]
+            self.calls.setdefault(module, []).append(call)
+            output.register_hook(partial(self._grad_hook, module, call))
+
+    def _grad_hook(self, module: nn.Module, call: list, grad: Tensor) -> None:
+        call[1] = grad.detach()
+        if all(c[1] is not None for c in self.calls[module]):
+            self._flush(module)
+
+    def _flush(self, module: nn.Module) -> None:
+        calls = self.calls.pop(module)
+        done = [c for c in calls if c[1] is not None]
+        if done:
+            self.sq += layer_sq_norms(module, [c[0] for c in done], [c[1] for c in done])
+        for c in calls:  # the gradient hooks live as long as the graph: drop their tensors now
+            c.clear()
+
+    def finish(self) -> Tensor:
+        for module in list(self.calls):
+            self._flush(module)
+        return self.sq
+
+
+def _hook_sq_norms(model: nn.Module, x: Tensor, y: Tensor, modules: list[nn.Module]) -> Tensor:
+    """Squared per-example gradient norms ``(B,)`` of one batch with the hooks backend."""
+    recorder = _Recorder(len(y), y.device)
+    handles = [m.register_forward_hook(recorder.forward_hook) for m in modules]
+    try:
+        x = x.detach().requires_grad_(True)
+        loss = F.cross_entropy(_at_least_float32(model(x)), y, reduction="sum")
+        torch.autograd.grad(loss, x)
+    finally:
+        for h in handles:
+            h.remove()
+    return recorder.finish()
+
+
+def _func_sq_norms(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+    """Squared per-example gradient norms ``(B,)`` of one batch with ``torch.func.vmap(grad)``."""
+    trainable = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
+    fixed = {n: p.detach() for n, p in model.named_parameters() if not p.requires_grad}
+    fixed.update(model.named_buffers())
+
+    def loss(params: dict[str, Tensor], xi: Tensor, yi: Tensor) -> Tensor:
+        logits = torch.func.functional_call(model, {**params, **fixed}, (xi[None],))
+        return F.cross_entropy(_at_least_float32(logits), yi[None])
+
+    per_example = torch.func.vmap(torch.func.grad(loss), in_dims=(None, 0, 0))
+    step = max(1, _MAX_GRAD_ELEMENTS // sum(p.numel() for p in trainable.values()))
+    out = []
+    for i in range(0, len(y), step):
+        grads = per_example(trainable, x[i : i + step], y[i : i + step])
+        out.append(sum(g.flatten(1).square().sum(1, dtype=torch.float64) for g in grads.values()))
+    return torch.cat(out)
+
+
+def _at_least_float32(logits: Tensor) -> Tensor:
+    """Logits in float32, or float64 if they already are."""
+    return logits.to(torch.promote_types(logits.dtype, torch.float32))
+
+
+@torch.inference_mode()
+def grand_last_layer(
+    model: nn.Module, data: Data, *, batch_size: int | None = None, device: Device = None
+) -> np.ndarray:
+    """Per-example loss-gradient norm over the last layer's parameters only, float64 ``(N,)`` in position order.
+
+    A different, cheaper score than :func:`grand` (not an approximation of it to rely on): for a final
+    ``nn.Linear`` producing the logits from features ``h_i``, ``||p_i - y_i|| * sqrt(||h_i||^2 + 1)`` (the ``+ 1``
+    for a trainable bias; only trainable parameters count). Evaluation mode, un-augmented inputs, one forward
+    pass in batches like :func:`~datadiet.scores.el2n`. Higher = larger gradient = harder. Raises ``ValueError``
+    if the logits do not come from an nn.Linear.
+    """
+    x, y = inputs_and_labels(data)
+    device = model_device(model, device)
+    batch_size = forward_batch_size(batch_size, device)
+    last: list[tuple[nn.Linear, Tensor, Tensor]] = []
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    handles = [m.register_forward_hook(lambda m, args, out: last.append((m, args[0], out))) for m in linears]
+    out = []
+    try:
+        with eval_mode(model):
+            for i in range(0, len(y), batch_size):
+                last.clear()
+                logits = model(x[i : i + batch_size].to(device))
+                out.append(_last_layer_sq_norms(logits, y[i : i + batch_size].to(device), last))
+    finally:
+        for h in handles:
+            h.remove()
+    return torch.cat(out).sqrt().cpu().numpy() if out else np.zeros(0)
+
+
+def _last_layer_sq_norms(logits: Tensor, y: Tensor, calls: list[tuple[nn.Linear, Tensor, Tensor]]) -> Tensor:
+    if not calls or calls[-1][2].shape != logits.shape or not torch.equal(calls[-1][2], logits):
+        raise ValueError("grand_last_layer needs a model whose logits (B, K) are the output of an nn.Linear")
+    layer, h, _ = calls[-1]
+    if logits.dim() != 2:
+        raise ValueError(f"grand_last_layer needs logits of shape (B, K), got {tuple(logits.shape)}")
+    error = logits.double().softmax(1) - F.one_hot(y, logits.shape[1]).double()
+    fan = torch.zeros(len(y), dtype=torch.float64, device=logits.device)
+    if layer.weight.requires_grad:
+        fan += h.double().square().sum(1)
+    if layer.bias is not None and layer.bias.requires_grad:
+        fan += 1.0
+    return error.square().sum(1) * fan

@@ -1,0 +1,91 @@
+"""Bad input on the command line: one line on stderr, exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from datadiet.cli.main import main
+
+DIGITS = ["--dataset", "digits", "--model", "mlp", "--no-progress"]
+
+
+def _fails_in_one_line(capsys, argv: list[str], expected: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        raise SystemExit(main(argv))
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in err
+    assert expected in err, err
+
+
+@pytest.fixture(scope="module")
+def score_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scores") / "el2n.npz"
+    assert main(["score", *DIGITS, "--method", "el2n", "--epoch", "1", "--out", str(path)]) == 0
+    return path
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["train", "--dataset", "nope", "--model", "mlp", "--epochs", "1", "--out", "x"], "valid: cifar10"),
+    (["train", *DIGITS[:2], "--model", "nope", "--epochs", "1", "--out", "x"], "valid names: basic_cnn"),
+    (["train", *DIGITS, "--epochs", "0", "--out", "x"], "positive"),
+    (["train", *DIGITS, "--steps", "-3", "--out", "x"], "positive"),
+    (["train", *DIGITS, "--out", "x"], "--epochs --steps is required"),
+    (["train", "--dataset", "fashion-mnist", "--data-dir", "/nonexistent", "--model", "mlp", "--epochs", "1",
+      "--out", "x"], "/nonexistent"),
+    (["train", *DIGITS, "--epochs", "1", "--dynamic", "bogus", "--keep", "0.3", "--out", "x"], "valid: random"),
+    (["train", *DIGITS, "--epochs", "1", "--dynamic", "ucb", "--keep", "1.3", "--out", "x"], "keep"),
+    (["score", *DIGITS, "--method", "bogus", "--epoch", "1", "--out", "x.npz"], "valid:"),
+    (["nonsense"], "invalid choice"),
+])
+def test_bad_arguments(capsys, tmp_path, argv, expected):
+    argv = [str(tmp_path / a) if a in ("x", "x.npz") else a for a in argv]
+    _fails_in_one_line(capsys, argv, expected)
+
+
+@pytest.mark.parametrize("indices, expected", [
+    (np.array([0, 5, 5, 7]), "more than once"),
+    (np.array([0, 1, 100000]), "not examples"),
+    (np.array([-1, 2]), "negative"),
+])
+def test_bad_subset_files(capsys, tmp_path, indices, expected):
+    np.save(tmp_path / "subset.npy", indices)
+    argv = ["train", *DIGITS, "--epochs", "1", "--subset", str(tmp_path / "subset.npy"), "--out", str(tmp_path / "r")]
+    _fails_in_one_line(capsys, argv, expected)
+
+
+def test_missing_subset_file_is_named(capsys, tmp_path):
+    missing = tmp_path / "missing.npy"
+    _fails_in_one_line(capsys, ["train", *DIGITS, "--epochs", "1", "--subset", str(missing), "--out",
+                                str(tmp_path / "r")], str(missing))
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (["--keep", "0"], "keep"), (["--keep", "1.5"], "keep"), (["--keep", "0.5", "--offset", "0.6"], "offset"),
+])
+def test_bad_selection(capsys, tmp_path, score_file, extra, expected):
+    _fails_in_one_line(capsys, ["select", "--scores", str(score_file), *extra, "--out", str(tmp_path / "s.npy")],
+                       expected)
+
+
+def test_wrong_length_and_nan_score_files(capsys, tmp_path, score_file):
+    with np.load(score_file, allow_pickle=False) as npz:
+        arrays = dict(npz)
+    short = {**arrays, "runs": arrays["runs"][:, :-1], "mean": arrays["mean"][:-1]}
+    np.savez(tmp_path / "short.npz", **short)
+    _fails_in_one_line(capsys, ["select", "--scores", str(tmp_path / "short.npz"), "--keep", "0.5", "--out",
+                                str(tmp_path / "s.npy")], "short.npz")
+    runs = arrays["runs"].copy()
+    runs[0, 3] = np.nan
+    np.savez(tmp_path / "nan.npz", **{**arrays, "runs": runs, "mean": runs.mean(0)})
+    _fails_in_one_line(capsys, ["select", "--scores", str(tmp_path / "nan.npz"), "--keep", "0.5", "--out",
+                                str(tmp_path / "s.npy")], "NaN")
+
+
+def test_scores_of_another_dataset_are_refused(capsys, tmp_path, score_file):
+    assert main(["select", "--scores", str(score_file), "--keep", "0.5", "--out", str(tmp_path / "s.npy")]) == 0
+    argv = ["train", *DIGITS, "--label-noise", "0.2", "--epochs", "1", "--subset", str(tmp_path / "s.npy"),
+            "--out", str(tmp_path / "r")]
+    _fails_in_one_line(capsys, argv, "label fingerprint")

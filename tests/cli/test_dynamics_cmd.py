@@ -1,0 +1,61 @@
+"""``datadiet dynamics velocity`` and ``barrier`` end to end on a small slice of digits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from datadiet.cli import dynamics_cmd
+from datadiet.cli.main import Parser
+
+SMALL = ["--dataset", "digits", "--per-class", "20", "--model", "mlp", "--width", "0.125", "--epochs", "2",
+         "--batch-size", "32", "--no-progress"]
+
+
+def dynamics(*argv: str) -> int:
+    """Parse and run like ``datadiet dynamics ...``."""
+    parser = Parser(prog="datadiet")
+    dynamics_cmd.add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["dynamics", *argv])
+    return args.run(args)
+
+
+def test_velocity_writes_numbers_and_figure(tmp_path: Path) -> None:
+    out = tmp_path / "fig3"
+    assert dynamics("velocity", *SMALL, "--score-method", "el2n", "--score-epoch", "1", "--noise-levels", "0,0.1",
+                    "--ranks", "0,90", "--window", "10", "--out", str(out)) == 0
+    record = json.loads((out / "velocity.json").read_text())
+    assert [run["label_noise"] for run in record["runs"]] == [0.0, 0.1]
+    velocity = np.array(record["runs"][1]["velocity"])
+    assert velocity.shape == (2, 2) and np.all((velocity > 0) & (velocity < 1))
+    assert (out / "velocity.png").stat().st_size > 0
+
+
+def test_barrier_writes_numbers_and_figure(tmp_path: Path) -> None:
+    out = tmp_path / "fig4"
+    assert dynamics("barrier", *SMALL, "--spawn-epochs", "0,1", "--score-epoch", "1", "--subset-size", "30",
+                    "--alphas", "3", "--bn-examples", "64", "--out", str(out)) == 0
+    record = json.loads((out / "barrier.json").read_text())
+    assert set(record["barriers"]) == {"highest", "lowest", "random", "test"}
+    assert np.array(record["barriers"]["random"]).shape == (1, 2)
+    assert record["repeats"][0]["alphas"] == [0.0, 0.5, 1.0]
+    assert (out / "barrier.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["velocity", *SMALL, "--score-method", "el2n", "--out", "x"], "--score-epoch"),
+    (["velocity", *SMALL, "--scores", "a.npz", "--noise-levels", "0,0.1", "--out", "x"], "one score file per"),
+    (["velocity", *SMALL, "--score-method", "el2n", "--score-epoch", "1", "--track-epochs", "3", "--out", "x"],
+     "--track-epochs"),
+    (["velocity", *SMALL, "--score-method", "el2n", "--score-epoch", "1", "--ranks", "0,191", "--window", "10",
+      "--out", "x"], r"ranks must be in \[0, 190\]"),
+    (["barrier", *SMALL, "--spawn-epochs", "0,2", "--score-epoch", "1", "--out", "x"], "spawn epochs"),
+    (["barrier", *SMALL, "--spawn-epochs", "0", "--score-epoch", "1", "--subset-size", "201", "--out", "x"],
+     "subset_size"),
+])
+def test_bad_requests_are_value_errors(argv: list[str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        dynamics(*argv)
