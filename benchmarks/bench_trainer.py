@@ -13,28 +13,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
-from pathlib import Path
 
 import torch
-import torch.nn.functional as F
+
+from common import FASHION_MNIST, allocator, bare_epoch, cpu_time, premade_batches
 
 from datadiet.data import load_splits
 from datadiet.data.dataset import IndexedDataset
 from datadiet.models import create_model
 from datadiet.training import TrainConfig, train
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fashion-mnist"
-
-
-def bare_epoch(model: torch.nn.Module, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    model.train()
-    for x, y in batches:
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
 
 
 def trainer_epoch(model: torch.nn.Module, data: IndexedDataset) -> None:
@@ -42,16 +29,8 @@ def trainer_epoch(model: torch.nn.Module, data: IndexedDataset) -> None:
     train(model, data, config, device="cpu")
 
 
-def cpu_time(fn) -> float:
-    start = time.process_time()
-    fn()
-    return time.process_time() - start
-
-
 def compare(name: str, make_model, data: IndexedDataset, reps: int) -> None:
-    g = torch.Generator().manual_seed(0)
-    order = torch.randperm(len(data), generator=g)
-    batches = [(data.x[order[i : i + 128]], data.y[order[i : i + 128]]) for i in range(0, len(data), 128)]
+    batches = premade_batches(data)
     model_a, model_b = make_model(), make_model()
     bare_epoch(model_a, batches[:3])
     trainer_epoch(model_b, data.subset(range(384)))
@@ -73,11 +52,11 @@ def main() -> None:
     torch.set_num_threads(1)
     reps = 3 if args.quick else args.reps
     n_small, n_resnet = (5120, 1280) if args.quick else (20480, 5120)
-    fashion = load_splits("fashion-mnist", DATA).train.subset(range(n_small))
+    fashion = load_splits("fashion-mnist", FASHION_MNIST).train.subset(range(n_small))
     g = torch.Generator().manual_seed(0)
     cifar_like = IndexedDataset(x=torch.randn(n_resnet, 3, 32, 32, generator=g), y=torch.arange(n_resnet) % 10,
                                 index=torch.arange(n_resnet), num_classes=10, name="random-3x32x32")
-    print(f"torch {torch.__version__}, 1 thread, CPU time, {reps} repetitions, batch 128")
+    print(f"torch {torch.__version__}, 1 thread, CPU time, {reps} repetitions, batch 128, allocator {allocator()}")
     print("| model | examples | bare epoch (s) | ours / bare (median) | range |")
     print("| --- | --- | --- | --- | --- |")
     compare("small_cnn, Fashion-MNIST", lambda: _model("small_cnn", fashion), fashion, reps)

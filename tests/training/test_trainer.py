@@ -123,3 +123,15 @@ def test_bad_subset_is_a_value_error(blobs, tiny_mlp):
         train(tiny_mlp(), blobs, _config(), subset=[0, 0, 1], device="cpu")
     with pytest.raises(ValueError, match="within"):
         train(tiny_mlp(), blobs, _config(), subset=[0, 1000], device="cpu")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from datadiet.training.checkpoint import write_json
+
+    write_json(tmp_path / "a.json", {"x": 1})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "a.json").stat().st_mode) == 0o666 & ~mask
