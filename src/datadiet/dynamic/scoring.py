@@ -17,6 +17,7 @@ from torch.utils.data import TensorDataset
 
 from datadiet.data.dataset import IndexedDataset
 from datadiet.dynamic.distributed import all_gather_scores, is_distributed, replica_info
+from datadiet.inference import inference_model
 
 __all__ = ["scoring_pass", "scoring_positions", "split_inputs"]
 
@@ -47,11 +48,11 @@ def _model_device(model: nn.Module) -> torch.device:
 
 @torch.inference_mode()
 def _losses(model: nn.Module, x: torch.Tensor, y: torch.Tensor, positions: torch.Tensor, batch_size: int,
-            device: torch.device) -> torch.Tensor:
+            device: torch.device, memory_format: torch.memory_format) -> torch.Tensor:
     out = torch.empty(len(positions))
     for start in range(0, len(positions), batch_size):
         pos = positions[start:start + batch_size].to(x.device)
-        logits = model(x[pos].to(device, non_blocking=True))
+        logits = model(x[pos].to(device, non_blocking=True, memory_format=memory_format))
         loss = F.cross_entropy(logits.float(), y[pos].to(device), reduction="none")
         out[start:start + len(pos)] = loss.cpu()
     return out
@@ -71,12 +72,13 @@ def scoring_pass(
     x, y = split_inputs(data)
     device = torch.device(device) if device is not None else _model_device(model)
     positions = scoring_positions(len(y))
-    was_training = model.training
-    model.eval()
+    fast, memory_format = inference_model(model, x, device)
+    was_training = fast.training
+    fast.eval()
     try:
-        losses = _losses(model, x, y, positions, batch_size, device).clone()  # a normal tensor, not an inference one
+        losses = _losses(fast, x, y, positions, batch_size, device, memory_format).clone()  # not an inference tensor
     finally:
-        model.train(was_training)
+        fast.train(was_training)
     if is_distributed():
         return all_gather_scores(losses, positions, len(y))
     return losses

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from datadiet.inference import inference_model
 from datadiet.scores.common import (
     Data, Device, check_batch_size, eval_mode, forward_batch_size, inputs_and_labels, model_device,
 )
@@ -81,8 +82,9 @@ def _per_batch(
     device = model_device(model, device)
     batch_size = forward_batch_size(batch_size, device)
     chunks = []
-    with eval_mode(model):
+    fast, memory_format = inference_model(model, x, device)
+    with eval_mode(fast):
         for i in range(0, len(y), batch_size):
-            logits = model(x[i : i + batch_size].to(device)).double().cpu()
+            logits = fast(x[i : i + batch_size].to(device, memory_format=memory_format)).double().cpu()
             chunks.append(score(logits, y[i : i + batch_size].cpu()))
     return torch.cat(chunks).numpy() if chunks else np.zeros(0)

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from datadiet.data.dataset import IndexedDataset
+from datadiet.inference import inference_model
 
 __all__ = ["predict_logits", "evaluate"]
 
@@ -20,12 +21,14 @@ def predict_logits(
     The model's train/eval mode is restored afterwards.
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    was_training = model.training
-    model.eval()
+    fast, memory_format = inference_model(model, data.x, device)
+    was_training = fast.training
+    fast.eval()
     try:
-        chunks = [model(data.x[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(data), batch_size)]
+        chunks = [fast(data.x[i : i + batch_size].to(device, memory_format=memory_format)).float().cpu()
+                  for i in range(0, len(data), batch_size)]
     finally:
-        model.train(was_training)
+        fast.train(was_training)
     return torch.cat(chunks)
 
 
