@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -9,15 +10,14 @@ import numpy as np
 import pytest
 
 from datadiet.cli import dynamics_cmd
-from datadiet.cli.main import Parser
 
 SMALL = ["--dataset", "digits", "--per-class", "20", "--model", "mlp", "--width", "0.125", "--epochs", "2",
          "--batch-size", "32", "--no-progress"]
 
 
 def dynamics(*argv: str) -> int:
-    """Parse and run like ``datadiet dynamics ...``."""
-    parser = Parser(prog="datadiet")
+    """Parse and run like ``datadiet dynamics ...`` (errors raised, as main() would turn them into one line)."""
+    parser = argparse.ArgumentParser(prog="datadiet")
     dynamics_cmd.add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["dynamics", *argv])
     return args.run(args)

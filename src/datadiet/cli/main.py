@@ -9,7 +9,8 @@ import sys
 __all__ = ["main"]
 
 COMMANDS = (
-    "demo", "train", "score", "select", "compare", "noise-report", "sweep", "plot", "report", "export", "list",
+    "demo", "train", "score", "select", "compare", "noise-report", "dynamics", "sweep", "plot", "report", "export",
+    "list",
 )
 
 

@@ -1,0 +1,173 @@
+"""Linear-mode-connectivity error barrier against spawn time (paper 1, Sec. 5, Fig. 4; Frankle et al. 2020).
+
+A parent network trains on the full schedule; at spawn time t two children start from its weights and train to
+the end with different SGD noise (see :mod:`datadiet.analysis.spawning`). The error of ``(1 - a) w_1 + a w_2``
+is measured along the line (see :mod:`datadiet.analysis.interpolation` for BatchNorm), and the **barrier** is
+``max_a err(a) - (err(0) + err(1)) / 2``: 0 when the two children sit in one linearly connected basin, high when
+SGD noise after t still sends them to different ones. Paper 1 measures it on 1000 random training examples and
+on the 1000 highest- and 1000 lowest-EL2N ones (EL2N of the parent at epoch 10), and finds the barrier on the
+high-scored examples falling to zero later in training than on the others.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.ticker import MaxNLocator
+from numpy.typing import ArrayLike
+from torch import nn
+from tqdm.auto import tqdm
+
+from datadiet.data.dataset import IndexedDataset
+from datadiet.scores import el2n
+from datadiet.selection.budget import check_scores
+from datadiet.training import TrainConfig, default_device, train
+
+from .interpolation import DEFAULT_ALPHAS, interpolation_errors
+from .plotting import new_figure, save_figure
+from .spawning import train_child
+from .state_recorder import StateRecorder
+
+__all__ = ["SpawnBarriers", "error_barrier", "plot_error_barriers", "score_subsets", "spawn_barriers"]
+
+
+def error_barrier(errors: ArrayLike) -> float:
+    """``max(errors) - (errors[0] + errors[-1]) / 2`` for errors along a path from a = 0 to a = 1 (>= 0)."""
+    e = np.asarray(errors, dtype=np.float64)
+    if e.ndim != 1 or len(e) < 2:
+        raise ValueError(f"errors must be a 1-D path of at least two points, got shape {e.shape}")
+    return float(e.max() - (e[0] + e[-1]) / 2)
+
+
+def score_subsets(scores: ArrayLike, size: int, *, seed: int) -> dict[str, np.ndarray]:
+    """Positions (sorted) of the ``size`` highest- and lowest-scored examples and of ``size`` random ones.
+
+    Ties are ordered by position, as in :mod:`datadiet.selection`; the random subset is drawn by ``seed``.
+    """
+    s = check_scores(scores)
+    if not isinstance(size, (int, np.integer)) or not 0 < size <= len(s):
+        raise ValueError(f"size must be an integer in [1, {len(s)}], got {size!r}")
+    order = np.argsort(s, kind="stable")
+    random = np.random.default_rng(seed).choice(len(s), size, replace=False)
+    return {"highest": np.sort(order[len(s) - size:]), "lowest": np.sort(order[:size]), "random": np.sort(random)}
+
+
+@dataclass(frozen=True)
+class SpawnBarriers:
+    """Errors along the interpolation path and barriers, per evaluation set and spawn time.
+
+    Attributes:
+        spawn_epochs: spawn times t (epochs of the parent), length S.
+        alphas: interpolation coefficients, length A.
+        errors: set name -> errors ``(S, A)``; the sets are the training subsets (plus ``"test"`` if given).
+        subsets: training subset name -> positions.
+        score_epoch: the parent epoch whose EL2N chose the subsets.
+        child_seeds: the two children's training seeds.
+    """
+
+    spawn_epochs: tuple[int, ...]
+    alphas: tuple[float, ...]
+    errors: dict[str, np.ndarray]
+    subsets: dict[str, np.ndarray]
+    score_epoch: int
+    child_seeds: tuple[int, int]
+
+    @property
+    def barriers(self) -> dict[str, np.ndarray]:
+        """Set name -> barrier at each spawn time ``(S,)``."""
+        return {name: np.array([error_barrier(row) for row in e]) for name, e in self.errors.items()}
+
+    def to_dict(self) -> dict:
+        """JSON-compatible numbers."""
+        return {
+            "spawn_epochs": list(self.spawn_epochs), "alphas": list(self.alphas), "score_epoch": self.score_epoch,
+            "child_seeds": list(self.child_seeds), "errors": {k: v.tolist() for k, v in self.errors.items()},
+            "barriers": {k: v.tolist() for k, v in self.barriers.items()},
+            "subsets": {k: v.tolist() for k, v in self.subsets.items()},
+        }
+
+
+def spawn_barriers(
+    model: nn.Module,
+    train_data: IndexedDataset,
+    config: TrainConfig,
+    spawn_epochs: Sequence[int],
+    *,
+    score_epoch: int,
+    subset_size: int = 1000,
+    child_seeds: tuple[int, int] = (1, 2),
+    alphas: Sequence[float] = DEFAULT_ALPHAS,
+    recompute_bn: bool = True,
+    bn_examples: int = 4096,
+    test_data: IndexedDataset | None = None,
+    subset_seed: int = 0,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+) -> SpawnBarriers:
+    """Fig. 4's experiment from the freshly initialized ``model`` (not modified) and the parent's ``config``
+    (the full schedule, in epochs; its ``stop_at`` is ignored).
+
+    The parent trains (seed ``config.seed``) to the latest spawn or score epoch; the subsets come from its EL2N
+    after ``score_epoch`` epochs; at each spawn epoch two children (``child_seeds``) train to ``config.epochs``.
+    Costs ``max(spawn, score) + 2 * sum(E - t)`` epochs of training.
+    """
+    spawns = tuple(sorted({int(t) for t in spawn_epochs}))
+    if config.epochs is None or not spawns or spawns[0] < 0 or spawns[-1] >= config.epochs:
+        raise ValueError(f"spawn epochs must be in [0, epochs - 1] of a schedule in epochs, got {spawn_epochs!r}")
+    if not 0 <= score_epoch <= config.epochs:
+        raise ValueError(f"score_epoch must be in [0, {config.epochs}], got {score_epoch}")
+    if not 0 < subset_size <= len(train_data):
+        raise ValueError(f"subset_size must be in [1, {len(train_data)}], got {subset_size}")
+    if len(set(child_seeds)) != 2:
+        raise ValueError(f"need two different child seeds, got {child_seeds!r}")
+    device = torch.device(device) if device is not None else default_device()
+    recorder = StateRecorder({*spawns, score_epoch})
+    train(copy.deepcopy(model), train_data, replace(config, stop_at=max(*spawns, score_epoch)),
+          callbacks=[recorder], device=device)
+    scorer = copy.deepcopy(model).to(device)
+    scorer.load_state_dict(recorder.states[score_epoch])
+    subsets = score_subsets(el2n(scorer, train_data, device=device), subset_size, seed=subset_seed)
+    eval_sets = {name: train_data.subset(pos) for name, pos in subsets.items()}
+    eval_sets |= {"test": test_data} if test_data is not None else {}
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in eval_sets}
+    for t in tqdm(spawns, desc="spawn", disable=not progress, leave=False):
+        children = [train_child(model, recorder.states[t], train_data, config, start_epoch=t, seed=s, device=device)
+                    for s in child_seeds]
+        errors = interpolation_errors(model, *children, eval_sets, bn_data=train_data if recompute_bn else None,
+                                      alphas=alphas, bn_examples=bn_examples, seed=subset_seed, device=device)
+        for name, e in errors.items():
+            rows[name].append(e)
+    return SpawnBarriers(spawns, tuple(float(a) for a in alphas), {k: np.stack(v) for k, v in rows.items()},
+                         subsets, score_epoch, tuple(child_seeds))
+
+
+def plot_error_barriers(
+    spawn_epochs: ArrayLike, barriers: Mapping[str, ArrayLike], path: str | os.PathLike, *, title: str | None = None
+) -> Path:
+    """Barrier against spawn epoch, one line per set; returns the written path.
+
+    Each value is ``(S,)`` or ``(R, S)`` for R independent repetitions: then the mean line and a 16th-84th
+    percentile band.
+    """
+    x = np.asarray(spawn_epochs)
+    figure, ax = new_figure(5.5, 4.0)
+    for name, values in barriers.items():
+        v = np.atleast_2d(np.asarray(values, dtype=np.float64))
+        if v.ndim != 2 or v.shape[1] != len(x):
+            raise ValueError(f"{name!r}: barriers must have shape ({len(x)},) or (R, {len(x)}), got {v.shape}")
+        (line,) = ax.plot(x, v.mean(0), marker="o", label=name)
+        if len(v) > 1:
+            low, high = np.percentile(v, [16, 84], axis=0)
+            ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("spawn epoch")
+    ax.set_ylabel("error barrier")
+    ax.set_title(title or "linear mode connectivity error barrier")
+    ax.legend()
+    return save_figure(figure, path)
