@@ -23,7 +23,7 @@ from datadiet.data.dataset import IndexedDataset
 from datadiet.models import create_model
 from datadiet.scores import score_runs
 from datadiet.selection import keep_highest, keep_lowest, random_subset
-from datadiet.training import TrainConfig, train
+from datadiet.training import TrainConfig, default_device, train
 
 __all__ = ["add_parser", "run"]
 
@@ -43,6 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.keep <= 1 or min(args.epochs, args.score_epoch, args.score_runs, args.seeds) < 1:
         raise ValueError("need 0 < --keep <= 1 and positive --epochs, --score-epoch, --score-runs, --seeds")
+    if torch.device(args.device or default_device()).type == "cpu":
+        torch.set_num_threads(1)  # cnn1d is tiny: extra threads only wait on each other, badly so on a busy CPU
     splits = load_splits("mnist1d")
     train_data, test_data = splits.train, splits.test
     steps = args.epochs * math.ceil(len(train_data) / 128)
