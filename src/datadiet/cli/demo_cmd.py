@@ -3,8 +3,7 @@
 On MNIST-1D (generated on the spot, no download) with a small 1-D CNN: score every training example with EL2N
 early in training (averaged over runs), keep the highest-scoring half (the paper's rule) or the lowest-scoring
 half, retrain from scratch for as many optimizer steps as the full-data run, and compare with a random half and
-with full data, over several seeds. With only 4,000 training examples, expect the easy half to do better than
-the hard half: small datasets favour easy examples, large ones hard examples (Sorscher et al. 2022).
+with full data, over several seeds.
 """
 
 from __future__ import annotations
