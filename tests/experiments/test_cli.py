@@ -69,3 +69,43 @@ def test_files_datasets_need_a_folder(datadiet, tmp_path, capsys, write_recipe, 
     assert "dataset 'fashion-mnist' is read from files: set data.data_dir" in capsys.readouterr().err
     assert datadiet("sweep", recipe, "--out", tmp_path / "out", "--data-dir", tmp_path / "nowhere") == 2
     assert "nowhere of dataset 'fashion-mnist' does not exist" in capsys.readouterr().err
+
+
+ANALYSIS = """
+[experiment]
+name = "scores"
+[base]
+epochs = 2
+seed = 0
+[base.data]
+dataset = "digits"
+per_class = 20
+[base.model]
+name = "mlp"
+width = 0.25
+[methods.el2n]
+kind = "static"
+score = "el2n"
+at = 1
+runs = 1
+[methods.norm]
+kind = "static"
+score = "input_norm"
+runs = 1
+[figures.corr]
+type = "correlation"
+scores = ["el2n", "norm"]
+"""
+
+
+def test_an_analysis_recipe_sweeps_its_scores_and_plots_its_figure(datadiet, tmp_path, capsys, write_recipe):
+    recipe = write_recipe(tmp_path, ANALYSIS, "scores.toml")
+    out = tmp_path / "out"
+    assert datadiet("sweep", recipe, "--out", out, "--dry-run") == 0
+    plan = capsys.readouterr().out
+    assert plan.startswith("no training runs") and "el2n at epoch 1, seed 0" in plan
+    assert datadiet("sweep", recipe, "--out", out, "--no-progress") == 0
+    assert "0 runs: 0 finished before, 0 now, 0 failed, 2 score runs computed" in capsys.readouterr().out
+    assert datadiet("plot", out) == 0
+    assert capsys.readouterr().out.split() == [str(out / "figures" / "scores-corr.png")]
+    assert datadiet("report", out) == 0 and "Figure corr (correlation)" in (out / "report.html").read_text()

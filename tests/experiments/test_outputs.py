@@ -40,8 +40,8 @@ def test_report_is_one_html_file_with_the_image_and_the_numbers(finished, tmp_pa
     text = path.read_text()
     (image,) = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
     assert base64.b64decode(image).startswith(b"\x89PNG")
-    assert "<h2>Numbers: test accuracy (%)</h2>" in text and "<h2>Numbers: wall-clock incl. scoring (s)</h2>" in text
-    assert "<h2>Cost of each method</h2>" in text and "el2n at epoch 1, seeds 0-1" in text  # the score set and its cost
+    assert "<h3>Numbers: test accuracy (%)</h3>" in text and "<h3>Numbers: wall-clock incl. scoring (s)</h3>" in text
+    assert "<h3>Cost of each method</h3>" in text and "el2n at epoch 1, seeds 0-1" in text  # the score set and its cost
     results = load_results(finished)
     el2n = next(p for p in results.points() if p.series == "el2n" and p.keep == 0.5)
     mean, low, high = el2n.stats("accuracy")

@@ -124,3 +124,37 @@ def test_headline_recipes_expand_under_every_preset(name, preset, recipes):
     experiment = load_recipe(recipes / f"{name}.toml", preset=preset)
     assert experiment.runs and experiment.description
     assert len({r.run_id for r in experiment.runs}) == len(experiment.runs)
+
+
+def test_a_recipe_extends_another_by_merging_its_tables_over_it(tmp_path, tiny_text, write_recipe):
+    (tmp_path / "sub").mkdir()
+    write_recipe(tmp_path, tiny_text, "parent.toml")
+    child = write_recipe(tmp_path / "sub", """
+extends = "../parent.toml"
+[experiment]
+description = "a variant"
+[base.data]
+label_noise = 0.1
+[methods.el2n]
+at = 2
+[grid]
+method = ["full", "el2n"]
+""", "child.toml")
+    experiment = load_recipe(child)
+    assert experiment.name == "tiny" and experiment.description == "a variant"  # the parent's name, its own text
+    assert {r.data.options.label_noise for r in experiment.runs} == {0.1}
+    assert {(r.method.label, getattr(r.method.params, "at", None)) for r in experiment.runs} == {("full", None),
+                                                                                              ("el2n", 2)}
+    assert "extends" not in experiment.resolved and experiment.resolved["methods"]["el2n"]["runs"] == 2
+
+
+def test_extends_errors_name_the_files(tmp_path, write_recipe):
+    a = write_recipe(tmp_path, 'extends = "b.toml"\n', "a.toml")
+    write_recipe(tmp_path, 'extends = "a.toml"\n', "b.toml")
+    with pytest.raises(ValueError, match=r"recipes extend each other in a cycle: a.toml -> b.toml -> a.toml"):
+        load_recipe(a)
+    lost = write_recipe(tmp_path, 'extends = "nowhere.toml"\n', "lost.toml")
+    with pytest.raises(FileNotFoundError, match="nowhere.toml does not exist"):
+        load_recipe(lost)
+    with pytest.raises(ValueError, match="extends names a recipe file"):
+        expand({"extends": "a.toml"})

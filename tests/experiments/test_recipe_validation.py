@@ -22,7 +22,7 @@ def check(tables: dict, *fragments: str, preset: str | None = None) -> None:
 
 
 @pytest.mark.parametrize("tables, key, valid", [
-    ({"bogus": {}}, "'bogus' in the recipe", "experiment, base, grid, methods, plot, presets"),
+    ({"bogus": {}}, "'bogus' in the recipe", "extends, experiment, base, grid, methods, plot, figures, presets"),
     ({"experiment": {"nme": "x"}}, "'nme' in experiment", "name, description, epoch_seconds"),
     ({"base": {"seeds": 1}}, "'seeds' in the run configuration", "method, keep, seed, budget, epochs"),
     ({"base": {"data": {"noise": 0.1}}}, "'noise' in data", "dataset, data_dir, label_noise, imbalance"),
@@ -112,3 +112,51 @@ def test_file_errors(tmp_path):
     bad.write_text("[base]\nseed = = 1\n")
     with pytest.raises(ValueError, match="bad.toml.*line 2"):
         load_recipe(bad)
+
+
+FIGURES = {
+    "base": {"data": {"label_noise": 0.1}},
+    "methods": {"el2n": {"kind": "static", "score": "el2n", "at": 1, "runs": 2},
+                "el2n_runs": {"kind": "static", "score": "el2n", "runs": [1, 2]},
+                "ucb": {"kind": "dynamic", "policy": "ucb"}},
+}
+
+
+@pytest.mark.parametrize("figures, fragments", [
+    ({"f": {"scores": ["el2n"]}}, ["figures.f: unknown figure type None", "curves, selection_counts, correlation"]),
+    ({"f": {"type": "heatmap"}}, ["unknown figure type 'heatmap'", "stability, noise, gallery"]),
+    ({"f": {"type": "noise", "scores": ["el2n"], "colour": "red"}}, ["unknown key 'colour' in figures.f", "bins"]),
+    ({"f": {"type": "noise", "scores": ["el3n"]}}, ["figures.f.scores: method 'el3n' is not defined"]),
+    ({"f": {"type": "noise", "scores": ["ucb"]}}, ["method 'ucb' is of kind 'dynamic', not 'static'"]),
+    ({"f": {"type": "stability", "scores": ["el2n_runs"]}}, ["method 'el2n_runs' has 2 variants"]),
+    ({"f": {"type": "correlation", "scores": ["el2n"]}}, ["needs at least two scores"]),
+    ({"f": {"type": "gallery", "scores": ["el2n"], "count": 0}}, ["count >= 1"]),
+    ({"f": {"type": "selection_counts"}}, ["figures.f: the experiment has no dynamic run"]),
+    ({"f": {"type": "curves", "methods": ["ucb"]}}, ["figures.f.methods: no run uses 'ucb'; used: random"]),
+    ({"f": {"type": "curves", "x": "method.at"}}, ["unknown figures.f.x 'method.at'", "pruned, keep, samples_seen"]),
+    ({"f": {"type": "correlation", "scores": ["el2n", "late"]}},
+     ["figures.f: method 'late' scores at epoch 5, past the end of the 3-epoch [base] schedule"]),
+])
+def test_bad_figures_say_what_is_wrong(figures, fragments):
+    late = {"methods": {"late": {"kind": "static", "score": "el2n", "at": 5}}}
+    check(merge(merge(FIGURES, late), {"figures": figures}), *fragments)
+
+
+def test_scores_of_figures_need_a_complete_base_and_noise_needs_noisy_data():
+    recipe = merge(BASE, merge(FIGURES, {"figures": {"n": {"type": "noise", "scores": ["el2n"]}}}))
+    del recipe["base"]["model"], recipe["base"]["method"]
+    with pytest.raises(ValueError, match=r"figures.n: its scores are computed on the \[base\] configuration, which "
+                                         "is incomplete: the run configuration needs 'model'"):
+        expand(recipe)
+    clean = merge(recipe, {"base": {"model": {"name": "mlp"}, "data": {"label_noise": 0.0}}})
+    with pytest.raises(ValueError, match=r"figures.n: the \[base\] data has no label noise"):
+        expand(clean)
+
+
+def test_an_analysis_recipe_has_no_runs_but_its_score_sets():
+    recipe = merge(FIGURES, {"base": {"epochs": 2, "data": {"dataset": "digits"}, "model": {"name": "mlp"}},
+                             "figures": {"n": {"type": "noise", "scores": ["el2n"]}}})
+    experiment = expand(recipe)
+    assert experiment.runs == () and [n.label for n in experiment.figure_needs()] == ["el2n at epoch 1, seeds 0-1"]
+    with pytest.raises(ValueError, match="needs 'method'"):
+        expand({k: v for k, v in recipe.items() if k != "figures"})

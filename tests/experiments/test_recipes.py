@@ -1,27 +1,38 @@
-"""The two headline recipes: end to end on their tiny preset, and the cpu preset within its time budget."""
+"""Every recipe of experiments/: end to end on its tiny preset, its cpu preset within its time budget on real data,
+its paper preset with the papers' settings, and a header that says how to run it and what to expect."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from datadiet.experiments import estimate, expand, load_recipe, load_results, run_sweep, write_report
+from datadiet.experiments import estimate, expand, load_recipe, load_results, run_sweep, score_need, write_report
 from datadiet.experiments.recipe import merge, read_recipe
 
+RECIPES = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "experiments").glob("*.toml"))
 SHARED_FASHION = "shared/data/fashion-mnist"
+PAPER_DATASETS = {"cifar10", "cifar100", "cinic10"}
+STAND_INS = {"cifar100", "cinic10", "vgg16"}  # what the cpu presets cannot use: their headers say so
 
 
-@pytest.mark.parametrize("name, methods, panels", [
-    ("paper1_fig1_bottom", {"full", "random", "grand_init", "el2n", "forgetting"}, 1),
-    ("paper2_fig2", {"full", "random", "el2n", "random_dynamic", "uncertainty_ema", "egreedy", "ucb", "infobatch"}, 2),
-])
-def test_headline_recipe_runs_end_to_end_on_the_tiny_preset(name, methods, panels, recipes, tmp_path):
+def test_the_recipes_are_found():
+    assert len(RECIPES) >= 20 and "paper2_fig2" in RECIPES and "paper1_fig1_bottom" in RECIPES
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_recipe_runs_end_to_end_on_its_tiny_preset(name, recipes, tmp_path):
     experiment = load_recipe(recipes / f"{name}.toml", preset="tiny")
     summary = run_sweep(experiment, tmp_path, progress=False)
-    assert not summary.failed and len(summary.finished) == len(experiment.runs) == len(methods)
+    assert not summary.failed and len(summary.finished) == len(experiment.runs)
     results = load_results(tmp_path)
-    assert {p.series for p in results.points()} == methods
-    assert len(results.info["plot"]["panels"]) == panels
-    assert "<img" in write_report(tmp_path).read_text()
+    assert {p.method["label"] for p in results.points()} == {r.method.label for r in experiment.runs}
+    text = write_report(tmp_path).read_text()
+    assert "<em>" not in text, re.findall(r"<em>(.*?)</em>", text)  # no figure is missing an input
+    images = text.count("<img")
+    assert images >= bool(experiment.runs) + len(experiment.figures) and images >= 1
+    assert {f.name for f in experiment.figures} == set(results.info["resolved"].get("figures", {}))
 
 
 def test_paper2_charges_el2n_its_scoring_and_places_infobatch_at_its_realized_rate(recipes, tmp_path):
@@ -34,34 +45,73 @@ def test_paper2_charges_el2n_its_scoring_and_places_infobatch_at_its_realized_ra
     assert 0 < points["infobatch"].pruned < 0.5 and points["infobatch"].keep is None
 
 
-@pytest.mark.parametrize("name", ["paper1_fig1_bottom", "paper2_fig2"])
-def test_cpu_preset_fits_in_30_minutes_and_reads_the_shared_fashion_mnist(name, recipes):
+def _data_and_models(experiment) -> tuple[set, set]:
+    """Every dataset (with its folder) and network the runs and the score sets (proxies included) use."""
+    needs = experiment.figure_needs() + [n for n in map(score_need, experiment.runs) if n is not None]
+    data = {r.data for r in experiment.runs} | {n.data for n in needs}
+    models = {r.model for r in experiment.runs} | {n.model for n in needs}
+    return data, models
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_cpu_preset_fits_in_30_minutes_on_real_data_and_thin_networks(name, recipes):
     experiment = load_recipe(recipes / f"{name}.toml", preset="cpu")
-    minutes = estimate(experiment.runs).total() * experiment.epoch_seconds / 60
+    minutes = estimate(experiment.runs, experiment.figure_needs()).total() * experiment.epoch_seconds / 60
     assert minutes < 25, minutes  # leaves room for evaluation and start-up
-    assert {r.data.data_dir for r in experiment.runs} == {str(recipes.parent.parent / SHARED_FASHION)}
-    assert {r.model.name for r in experiment.runs} == {"small_cnn"} and {r.seed for r in experiment.runs} == {0, 1}
+    data, models = _data_and_models(experiment)
+    assert {d.dataset for d in data} <= {"fashion-mnist", "mnist1d"}
+    assert {d.data_dir for d in data if d.dataset == "fashion-mnist"} <= {str(recipes.parent.parent / SHARED_FASHION)}
+    assert all(m.name in ("small_cnn", "basic_cnn", "cnn1d") or m.width <= 0.125 for m in models)
+    assert {r.seed for r in experiment.runs} <= {0, 1, 2, 3}
 
 
-@pytest.mark.parametrize("name", ["paper1_fig1_bottom", "paper2_fig2"])
+@pytest.mark.parametrize("name", RECIPES)
 def test_paper_preset_has_the_papers_settings(name, recipes):
-    runs = load_recipe(recipes / f"{name}.toml", preset="paper").runs
-    assert {(r.data.dataset, r.model.name, r.epochs) for r in runs} == {("cifar10", "resnet18", 200)}
-    assert {r.seed for r in runs} == {0, 1, 2, 3}
-    train = runs[0].train
-    assert (train["batch_size"], train["lr"], train["momentum"], train["nesterov"], train["weight_decay"]) == (
-        128, 0.1, 0.9, True, 5e-4)
-    assert (train["lr_milestones"], train["lr_gamma"]) == ((0.3, 0.6, 0.8), 0.2)
-    static = {r.method.label: r.method.params for r in runs if r.method.kind == "static"}
-    assert static["el2n"].at == 20 and static["el2n"].runs == 10
+    experiment = load_recipe(recipes / f"{name}.toml", preset="paper")
+    data, models = _data_and_models(experiment)
+    assert {d.dataset for d in data} <= PAPER_DATASETS
+    assert {m.name for m in models} <= {"resnet18", "resnet50", "vgg16", "basic_cnn"}
+    assert all(m.width == 1.0 for m in models)
+    schedules = [r.schedule() for r in experiment.runs] + [n.schedule for n in experiment.figure_needs()]
+    assert {s.epochs for s in schedules} <= {200, 100} and schedules
+    for s in schedules:
+        assert (s.lr, s.momentum, s.nesterov, s.weight_decay) == (0.1, 0.9, True, 5e-4)
+        assert (s.lr_milestones, s.lr_gamma) == ((0.3, 0.6, 0.8), 0.2)
+    cinic = {d.dataset for d in data} == {"cinic10"}
+    assert {s.batch_size for s in schedules} == {256 if cinic else 128}
+    if experiment.runs:
+        assert {r.seed for r in experiment.runs} == {0, 1, 2, 3}
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_header_states_the_commands_the_runtimes_and_the_papers_claim(name, recipes):
+    lines = (recipes / f"{name}.toml").read_text().splitlines()
+    header = "\n".join(lines[:next(i for i, line in enumerate(lines) if not line.startswith("#"))])
+    for fragment in (f"datadiet sweep experiments/{name}.toml --preset cpu", "--preset paper", "Expected runtime:",
+                     "#   cpu   ", "#   paper ", "#   tiny  "):
+        assert fragment in header, fragment
+    assert "What the paper reports" in header or "What the paper tests" in header
+    paper = load_recipe(recipes / f"{name}.toml", preset="paper")
+    data, models = _data_and_models(paper)
+    if ({d.dataset for d in data} | {m.name for m in models}) & STAND_INS:
+        assert "CPU stand-in" in header
+
+
+def test_readme_lists_every_recipe_with_its_command(recipes):
+    readme = (recipes / "README.md").read_text()
+    for name in RECIPES:
+        assert f"`{name}.toml`" in readme and f"experiments/{name}.toml --preset cpu" in readme, name
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["paper1_fig1_bottom", "paper2_fig2"])
-def test_cpu_preset_on_a_slice_of_fashion_mnist(name, recipes, fashion_dir, tmp_path):
-    """The cpu preset as written (real files, small_cnn), on 20 examples per class, one seed, one fraction."""
-    recipe = merge(read_recipe(recipes / f"{name}.toml"), {"presets": {"cpu": {
-        "base": {"data": {"per_class": 20, "data_dir": str(fashion_dir)}}, "grid": {"seed": [0], "keep": [0.5]}}}})
-    experiment = expand(recipe, preset="cpu")
-    summary = run_sweep(experiment, tmp_path, progress=False)
-    assert not summary.failed and summary.finished
+@pytest.mark.parametrize("name", RECIPES)
+def test_cpu_preset_on_a_slice_of_the_real_data(name, recipes, fashion_dir, tmp_path):
+    """The cpu preset as written (real files, its networks), on 20 examples per class, one seed."""
+    recipe = read_recipe(recipes / f"{name}.toml")
+    cpu = expand(recipe, preset="cpu", base_dir=recipes)
+    if "fashion-mnist" not in {r.data.dataset for r in cpu.runs} | {n.data.dataset for n in cpu.figure_needs()}:
+        pytest.skip("its cpu preset does not read Fashion-MNIST")
+    recipe = merge(recipe, {"presets": {"cpu": {"base": {"data": {"per_class": 20, "data_dir": str(fashion_dir)}},
+                                                 "grid": {"seed": [0]}}}})
+    summary = run_sweep(expand(recipe, preset="cpu"), tmp_path, progress=False)
+    assert not summary.failed

@@ -107,3 +107,19 @@ def test_the_headline_recipes_share_scores_across_seeds_and_fractions(recipes):
     experiment = load_recipe(recipes / "paper1_fig1_bottom.toml", preset="cpu")
     keys = {score_need(r).key for r in experiment.runs if score_need(r) is not None}
     assert len(keys) == 3  # GraNd at init, EL2N at epoch 1, forgetting at the end
+
+
+def test_proxy_scores_are_computed_with_the_proxy_whatever_network_is_trained(tmp_path):
+    proxy = {"methods": {"el2n": {"proxy": "small_cnn", "proxy_width": 0.25}}, "grid": {"seed": [0], "keep": [0.5]}}
+    experiment = expand(merge(EL2N_ONLY, proxy))
+    (run,) = experiment.runs
+    need = score_need(run)
+    assert (need.model.name, need.model.width, run.model.name) == ("small_cnn", 0.25, "mlp")
+    assert key(proxy) == key(merge(proxy, {"base": {"model": {"width": 0.5}}})) != key({})
+    run_sweep(experiment, tmp_path, progress=False)
+    cached, _ = ScoreCache(tmp_path / "cache" / "scores").load(need.key)
+    train = run.data.load().train
+    direct = score_runs("el2n", train, lambda seed: need.model.build(train, seed), run.schedule(), at=1, runs=2,
+                        seed0=0, progress=False)
+    np.testing.assert_array_equal(cached.runs, direct.runs)
+    assert cached.model == "small_cnn"

@@ -44,8 +44,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     summary = run_sweep(experiment, out, executor=args.executor, jobs=args.jobs, address=args.address,
                         device=args.device, progress=not args.no_progress)
+    scored = f", {len(summary.scored)} score runs computed" if summary.scored else ""
     print(f"{summary.total} runs: {summary.skipped} finished before, {len(summary.finished)} now, "
-          f"{len(summary.failed)} failed | results in {out / DATABASE}")
+          f"{len(summary.failed)} failed{scored} | results in {out / DATABASE}")
     for run_id, message in summary.failed.items():
         print(f"  failed {run_id}: {message}")
     return 1 if summary.failed else 0

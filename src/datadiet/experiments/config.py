@@ -5,7 +5,11 @@ a hash of it. Where the data files lie (``data_dir``) and whether they may be do
 
 Budgets: ``budget = "epochs"`` trains ``epochs`` passes over the training subset (paper 2: pruning saves time);
 ``budget = "steps"`` trains ``epochs * ceil(N / batch_size)`` optimizer steps whatever the subset size, N being
-the whole training set (paper 1: the same number of steps as the full-data run).
+the whole training set (paper 1: the same number of steps as the full-data run); ``budget = "samples"`` trains
+``round(epochs / keep)`` passes over a subset of ``keep`` (paper 2, Fig. 5: the same number of samples seen as
+the full-data run, the learning-rate schedule stretched with the epochs, its milestones being fractions of the
+run). Under ``"samples"`` a dynamic method with full-data warm-up or final epochs sees slightly more than N x
+``epochs`` samples; methods that set no size (full data, InfoBatch) train ``epochs`` epochs.
 """
 
 from __future__ import annotations
@@ -15,20 +19,27 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from datadiet.data import DataOptions, Splits, list_datasets, prepare
 from datadiet.data.dataset import IndexedDataset
-from datadiet.experiments.methods import Method
 from datadiet.experiments.values import build, check_keys, coerce, config_hash, field_values
 from datadiet.models import create_model, list_models
 from datadiet.training import TrainConfig
 
-__all__ = ["BUDGETS", "RUN_KEYS", "TRAIN_KEYS", "DataConfig", "ModelConfig", "RunConfig", "parse_run"]
+if TYPE_CHECKING:
+    from datadiet.experiments.methods import Method
 
-BUDGETS = ("steps", "epochs")
+__all__ = [
+    "BUDGETS", "EPOCH_BUDGETS", "RUN_KEYS", "TRAIN_KEYS", "DataConfig", "ModelConfig", "RunConfig", "parse_run",
+]
+
+BUDGETS = ("steps", "epochs", "samples")
+EPOCH_BUDGETS = ("epochs", "samples")
+"""Budgets counted in epochs of the training subset (a dynamic pruner needs one of them)."""
 RUN_KEYS = ("method", "keep", "seed", "budget", "epochs", "data", "model", "train")
 _SET_BY_RUN = ("epochs", "steps", "stop_at", "seed", "progress")
 TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name not in _SET_BY_RUN)
@@ -105,6 +116,8 @@ class RunConfig:
                 raise ValueError(f"method {self.method.label!r} needs keep, a fraction in (0, 1], got {self.keep}")
         elif self.keep is not None:
             object.__setattr__(self, "keep", None)
+        if self.budget == "samples" and self.keep is None:
+            object.__setattr__(self, "budget", "epochs")  # without a size, the same run
         config = TrainConfig(epochs=self.epochs, seed=self.seed, **self.train)
         object.__setattr__(self, "train", {k: v for k, v in config.to_dict().items() if k in TRAIN_KEYS})
         self.method.params.check(self)
@@ -122,10 +135,17 @@ class RunConfig:
         """Hash of :meth:`to_dict` (16 hex characters)."""
         return config_hash(self.to_dict())
 
+    @property
+    def train_epochs(self) -> int:
+        """Epochs the run trains under an epoch budget: ``epochs``, or ``round(epochs / keep)`` under "samples"."""
+        if self.budget != "samples" or self.keep is None:
+            return self.epochs
+        return max(1, math.floor(self.epochs / self.keep + 0.5))
+
     def trainer_config(self, num_train: int) -> TrainConfig:
         """The trainer's configuration for a training set of ``num_train`` examples (N, before any subset)."""
-        if self.budget == "epochs":
-            return TrainConfig(epochs=self.epochs, seed=self.seed, progress=False, **self.train)
+        if self.budget in EPOCH_BUDGETS:
+            return TrainConfig(epochs=self.train_epochs, seed=self.seed, progress=False, **self.train)
         steps = self.epochs * math.ceil(num_train / self.train["batch_size"])
         return TrainConfig(steps=steps, seed=self.seed, progress=False, **self.train)
 

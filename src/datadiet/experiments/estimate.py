@@ -4,12 +4,14 @@ This is an **estimate**, counted without loading any data:
 
 - training: one unit per epoch over all N examples. Under ``budget = "steps"`` every run costs ``epochs``
   (same steps as full data); under ``"epochs"`` a subset of ``keep`` costs ``keep`` per epoch, and a dynamic run
-  its full-data epochs (warm-up, final phase) plus ``keep`` for each pruned epoch. InfoBatch's size depends on
-  the losses: it is assumed to keep ``1 - r / 2`` of the data (half of the examples below the mean loss).
+  its full-data epochs (warm-up, final phase) plus ``keep`` for each pruned epoch; under ``"samples"`` the same
+  over its ``round(epochs / keep)`` epochs. InfoBatch's size depends on the losses: it is assumed to keep
+  ``1 - r / 2`` of the data (half of the examples below the mean loss).
 - scoring: a forward-only pass over N (EL2N, loss, margin, the dynamic pruner's scoring pass) costs
   :data:`FORWARD_PASS` of an epoch, an exact GraNd pass :data:`GRAND_PASS` (the ratios measured on this kind of
   CPU, see BENCHMARKS.md); a set of static scores costs its runs' training to the time point plus their passes,
-  counted once however many runs share it.
+  counted once however many runs share it (those the figures show included). A dynamic policy started from
+  static scores skips the first scoring pass when it has no warm-up.
 - not counted: test-set evaluation, data loading, process start-up.
 
 With ``[experiment] epoch_seconds`` (seconds per full-data epoch on the intended machine) the estimate is also
@@ -21,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from datadiet.experiments.config import RunConfig
-from datadiet.experiments.methods import DynamicParams
+from datadiet.experiments.params import AlwaysSometimesParams, DynamicParams
 from datadiet.experiments.recipe import Experiment
 from datadiet.experiments.scoring import ScoreNeed, score_need
 from datadiet.scores import get_score
@@ -48,16 +50,26 @@ def score_epochs(need: ScoreNeed) -> float:
 def run_epochs(run: RunConfig) -> float:
     """Estimated full-data epochs of training (and in-run scoring passes) of one run."""
     params = run.method.params
+    epochs = run.train_epochs
     if run.budget == "steps" or run.method.kind == "full":
         return float(run.epochs)
+    if isinstance(params, AlwaysSometimesParams):
+        return _pruned_epochs(params.source_params, run, epochs, passes=False)
     if not isinstance(params, DynamicParams):
-        return run.epochs * run.keep
-    pruner = params.pruner(1000, keep=run.keep, seed=0, epochs=run.epochs, labels=None)
+        return epochs * run.keep
+    return _pruned_epochs(params, run, epochs, passes=params.score_source == "pass")
+
+
+def _pruned_epochs(params: DynamicParams, run: RunConfig, epochs: int, *, passes: bool) -> float:
+    """Full-data epochs, ``keep`` per pruned epoch, and the scoring passes at checkpoints."""
+    pruner = params.pruner(1000, keep=run.keep, seed=0, epochs=epochs, labels=None)
     fraction = run.keep if run.keep is not None else 1 - params.options["r"] / 2
     schedule = pruner.schedule
-    full = sum(schedule.is_full(e) for e in range(run.epochs))
-    passes = len(schedule.checkpoints()) if pruner.policy.needs_scores and params.score_source == "pass" else 0
-    return full + (run.epochs - full) * fraction + passes * FORWARD_PASS
+    full = sum(schedule.is_full(e) for e in range(epochs))
+    count = len(schedule.checkpoints()) if passes and pruner.policy.needs_scores else 0
+    if count and params.init_scores is not None and schedule.warmup_epochs == 0:
+        count -= 1
+    return full + (epochs - full) * fraction + count * FORWARD_PASS
 
 
 @dataclass(frozen=True)
@@ -73,20 +85,30 @@ class Estimate:
                 + sum(v for k, (_, v) in self.scores.items() if k not in skip_scores))
 
 
-def estimate(runs: tuple[RunConfig, ...] | list[RunConfig]) -> Estimate:
-    """The estimate of every run and of every distinct set of static scores."""
-    needs = {need.key: need for need in map(score_need, runs) if need is not None}
-    return Estimate({r.run_id: run_epochs(r) for r in runs},
-                    {key: (need.label, score_epochs(need)) for key, need in needs.items()})
+def estimate(runs: tuple[RunConfig, ...] | list[RunConfig], needs: list[ScoreNeed] = ()) -> Estimate:
+    """The estimate of every run and of every distinct set of static scores (the runs' and ``needs``).
+
+    Sets that share one-run parts (the same score, time and seeds) are charged for each part once, by the
+    first set that uses it.
+    """
+    needs = {need.key: need for need in [*map(score_need, runs), *needs] if need is not None}
+    counted: set[str] = set()
+    scores = {}
+    for key, need in needs.items():
+        parts = [p for p in need.parts() if p.key not in counted]
+        counted.update(p.key for p in parts)
+        scores[key] = (need.label, sum(score_epochs(p) for p in parts))
+    return Estimate({r.run_id: run_epochs(r) for r in runs}, scores)
 
 
 def format_plan(experiment: Experiment, finished: set[str], cached: set[str]) -> str:
     """A table of the runs (status, method, keep, seed, budget, estimated epochs), the score sets and the total."""
-    est = estimate(experiment.runs)
+    est = estimate(experiment.runs, experiment.figure_needs())
     rows = [[r.run_id, "done" if r.run_id in finished else "todo", r.method.label, r.method.kind,
-             "-" if r.keep is None else f"{r.keep:g}", str(r.seed), r.budget, str(r.epochs),
+             "-" if r.keep is None else f"{r.keep:g}", str(r.seed), r.budget, str(r.train_epochs),
              f"{est.runs[r.run_id]:.2f}"] for r in experiment.runs]
-    lines = [_table(["run", "status", "method", "kind", "keep", "seed", "budget", "epochs", "est. epochs"], rows)]
+    lines = [_table(["run", "status", "method", "kind", "keep", "seed", "budget", "epochs", "est. epochs"], rows)
+             if rows else "no training runs"]
     if est.scores:
         score_rows = [[key, "cached" if key in cached else "todo", label, f"{cost:.2f}"]
                       for key, (label, cost) in est.scores.items()]

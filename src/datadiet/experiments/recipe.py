@@ -1,23 +1,32 @@
-"""Experiment recipes: a TOML file of a base configuration, a grid of alternatives and named presets.
+"""Experiment recipes: a TOML file of a base configuration, a grid of alternatives, named presets and figures.
 
 Tables of a recipe (every unknown key is an error naming the valid ones):
 
+- ``extends = "other.toml"`` (a top-level key): the recipe is ``other.toml`` (a path relative to this file)
+  with this file's tables merged over it (see :func:`merge`), so a variant of a figure states only what differs.
+  Relative paths of the merged recipe (``data_dir``) are taken relative to the extending file.
 - ``[experiment]``: ``name`` (default: the file's stem), ``description``, ``epoch_seconds`` (seconds per
   full-data training epoch on the intended machine, used only by ``--dry-run`` estimates).
-- ``[base]``: one run: ``method`` (a label), ``keep``, ``seed``, ``budget`` ("steps" | "epochs"), ``epochs``,
-  and the sub-tables ``[base.data]`` (``dataset``, ``data_dir``, label_noise, imbalance, per_class,
-  val_fraction, seed), ``[base.model]`` (``name``, ``width``) and ``[base.train]`` (TrainConfig options:
-  batch_size, lr, momentum, nesterov, weight_decay, lr_milestones, lr_gamma, augment, eval_every, ...).
+- ``[base]``: one run: ``method`` (a label), ``keep``, ``seed``, ``budget`` ("steps" | "epochs" | "samples"),
+  ``epochs``, and the sub-tables ``[base.data]`` (``dataset``, ``data_dir``, label_noise, imbalance,
+  per_class, val_fraction, seed), ``[base.model]`` (``name``, ``width``) and ``[base.train]`` (TrainConfig
+  options: batch_size, lr, momentum, nesterov, weight_decay, lr_milestones, lr_gamma, augment, eval_every, ...).
 - ``[grid]``: lists of alternatives for any key of ``[base]`` (``keep = [0.9, 0.5]``, ``data.label_noise =
   [0.0, 0.1]``); the runs are the cartesian product, the first key varying slowest.
 - ``[methods.LABEL]``: see :mod:`datadiet.experiments.methods`. A list value is a list of alternatives for
   that method only (``r = [0.3, 0.5]`` for InfoBatch).
-- ``[plot]``: ``x`` ("pruned" or "keep") and ``panels`` (``["accuracy"]`` or ``["accuracy", "wallclock"]``).
-- ``[presets.NAME]``: tables ``experiment``, ``base``, ``grid``, ``methods``, ``plot`` merged over the
-  recipe's own (tables merge key by key; any other value, a grid list included, is replaced).
+- ``[plot]``: the main figure, curves of the runs: ``x`` ("pruned", "keep", "samples_seen" or a configuration
+  path such as "method.at"), ``panels`` (``["accuracy"]`` or ``["accuracy", "wallclock"]``) and ``methods``.
+- ``[figures.NAME]``: more figures, ``type`` one of :data:`~datadiet.experiments.figures.FIGURE_TYPES`
+  (``curves``, ``selection_counts``, ``correlation``, ``stability``, ``noise``, ``gallery``) with its settings.
+  Figures of static scores name static methods (``scores = ["el2n"]``), computed on the ``[base]``
+  configuration; a recipe without any ``method`` is a pure analysis (no training runs, only score sets).
+- ``[presets.NAME]``: tables ``experiment``, ``base``, ``grid``, ``methods``, ``plot``, ``figures`` merged over
+  the recipe's own (tables merge key by key; any other value, a grid list included, is replaced).
 
 Runs that resolve to the same configuration are run once (``full`` ignores ``keep``, so one full-data run per
-seed serves every fraction).
+seed serves every fraction). Runs that a run reads (the source runs of ``always_sometimes``) join the
+experiment.
 """
 
 from __future__ import annotations
@@ -26,12 +35,17 @@ import copy
 import dataclasses
 import itertools
 import sys
+import typing
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from datadiet.experiments.config import RUN_KEYS, RunConfig, parse_run
-from datadiet.experiments.methods import Method, parse_method
+from datadiet.experiments.config import RUN_KEYS, DataConfig, RunConfig, parse_run
+from datadiet.experiments.figures import CurvesFigure, FigureSpec, parse_figure
+from datadiet.experiments.methods import METHOD_KINDS, Method, parse_method, resolve_references
+from datadiet.experiments.params import FullParams
+from datadiet.experiments.scoring import ScoreNeed
 from datadiet.experiments.values import build, check_keys
 
 if sys.version_info >= (3, 11):
@@ -39,12 +53,10 @@ if sys.version_info >= (3, 11):
 else:
     import tomli as tomllib
 
-__all__ = ["Experiment", "PlotSettings", "expand", "grid_points", "load_recipe", "merge", "read_recipe"]
+__all__ = ["Experiment", "expand", "grid_points", "load_recipe", "merge", "read_recipe"]
 
-RECIPE_KEYS = ("experiment", "base", "grid", "methods", "plot", "presets")
-PRESET_KEYS = ("experiment", "base", "grid", "methods", "plot")
-X_AXES = ("pruned", "keep")
-PANELS = ("accuracy", "wallclock")
+RECIPE_KEYS = ("extends", "experiment", "base", "grid", "methods", "plot", "figures", "presets")
+PRESET_KEYS = ("experiment", "base", "grid", "methods", "plot", "figures")
 
 
 @dataclass(frozen=True)
@@ -57,23 +69,8 @@ class ExperimentInfo:
 
 
 @dataclass(frozen=True)
-class PlotSettings:
-    """The ``[plot]`` table: the x axis (fraction ``pruned`` or ``keep``) and the panels of the figure."""
-
-    x: str = "pruned"
-    panels: tuple[str, ...] = ("accuracy",)
-
-    def __post_init__(self) -> None:
-        if self.x not in X_AXES:
-            raise ValueError(f"unknown plot.x {self.x!r}; valid: {', '.join(X_AXES)}")
-        bad = [p for p in self.panels if p not in PANELS]
-        if bad or not self.panels:
-            raise ValueError(f"plot.panels must be a non-empty list of {', '.join(PANELS)}, got {list(self.panels)}")
-
-
-@dataclass(frozen=True)
 class Experiment:
-    """A recipe with its preset applied and expanded into runs.
+    """A recipe with its preset applied and expanded into runs and figures.
 
     ``resolved`` is the recipe after the preset (without ``presets``), as plain TOML values.
     """
@@ -82,21 +79,44 @@ class Experiment:
     preset: str | None
     description: str
     runs: tuple[RunConfig, ...]
-    plot: PlotSettings
+    plot: CurvesFigure
     epoch_seconds: float | None
     resolved: dict
     recipe: str | None = None
+    figures: tuple[FigureSpec, ...] = ()
+
+    def figure_needs(self) -> list[ScoreNeed]:
+        """The distinct score sets the figures show."""
+        needs = {need.key: need for figure in self.figures for need in figure.scores.values()}
+        return list(needs.values())
+
+    def with_data(self, move: Callable[[DataConfig], DataConfig]) -> "Experiment":
+        """The experiment with ``move(DataConfig) -> DataConfig`` applied to every run's and figure's data."""
+        runs = tuple(dataclasses.replace(r, data=move(r.data)) for r in self.runs)
+        figures = tuple(dataclasses.replace(
+            f, scores={label: dataclasses.replace(n, data=move(n.data)) for label, n in f.scores.items()},
+            data=None if f.data is None else move(f.data)) for f in self.figures)
+        return dataclasses.replace(self, runs=runs, figures=figures)
 
 
-def read_recipe(path: str | Path) -> dict:
-    """Parse a recipe file; a missing file is a ``FileNotFoundError``, bad TOML a ``ValueError`` with the line."""
-    path = Path(path)
+def read_recipe(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
+    """Parse a recipe file (with the recipes it ``extends``); a missing file is a ``FileNotFoundError``, bad
+    TOML a ``ValueError`` with the line."""
+    path = Path(path).resolve()
     if not path.is_file():
         raise FileNotFoundError(f"recipe {path} does not exist")
+    if path in _seen:
+        raise ValueError(f"recipes extend each other in a cycle: {' -> '.join(p.name for p in (*_seen, path))}")
     try:
-        return tomllib.loads(path.read_text())
+        recipe = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{path}: {error}") from None
+    parent = recipe.pop("extends", None)
+    if parent is None:
+        return recipe
+    if not isinstance(parent, str):
+        raise ValueError(f"{path}: extends must be the path of a recipe, got {parent!r}")
+    return merge(read_recipe(path.parent / parent, (*_seen, path)), recipe)
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -121,9 +141,11 @@ def load_recipe(
     if data_dir is None and not download:
         return experiment
     folder = None if data_dir is None else str(Path(data_dir).expanduser().resolve())
-    runs = tuple(dataclasses.replace(r, data=dataclasses.replace(
-        r.data, data_dir=folder or r.data.data_dir, download=download)) for r in experiment.runs)
-    return dataclasses.replace(experiment, runs=runs)
+
+    def move(data: DataConfig) -> DataConfig:
+        return dataclasses.replace(data, data_dir=folder or data.data_dir, download=download)
+
+    return experiment.with_data(move)
 
 
 def expand(
@@ -131,22 +153,56 @@ def expand(
 ) -> Experiment:
     """Apply ``preset`` to the parsed ``recipe`` and expand its grid into runs (duplicates removed)."""
     check_keys(recipe, RECIPE_KEYS, "the recipe")
+    if "extends" in recipe:
+        raise ValueError("extends names a recipe file: read the recipe with read_recipe or load_recipe")
     resolved = _apply_preset(recipe, preset)
     info = build(ExperimentInfo, resolved.get("experiment", {}), "experiment")
-    methods = {label: _method_variants(label, table) for label, table in resolved.get("methods", {}).items()}
+    methods = resolve_references(
+        {label: _method_variants(label, table) for label, table in resolved.get("methods", {}).items()})
+    figure_tables = resolved.get("figures", {})
+    runs = _runs(resolved, methods, base_dir, analysis_only=bool(figure_tables))
+    plot = build(CurvesFigure, resolved.get("plot", {}), "plot")
+    plot.check("plot", runs, methods)
+    context = _context(resolved.get("base", {}), base_dir)
+    figures = tuple(parse_figure(name, _table(table, f"figures.{name}"), methods, runs, context)
+                    for name, table in figure_tables.items())
+    return Experiment(info.name or default_name, preset, info.description, runs, plot, info.epoch_seconds,
+                      resolved, figures=figures)
+
+
+def _runs(resolved: dict, methods: dict[str, list[Method]], base_dir: Path | None, *,
+          analysis_only: bool) -> tuple[RunConfig, ...]:
+    """Every run of the grid, the runs they read added, each configuration once."""
     runs: dict[str, RunConfig] = {}
     for point in grid_points(resolved.get("grid", {})):
         values = _set_paths(resolved.get("base", {}), point)
         label = values.get("method")
+        if label is None and analysis_only:
+            continue
         if label is None:
             raise ValueError("the run configuration needs 'method' (in [base], [grid] or a preset)")
-        variants = methods.get(label) or _kind_named(label)
-        for method in variants:
+        for method in methods.get(label) or _kind_named(label):
             run = parse_run(values, method, base_dir=base_dir)
+            for required in run.method.params.required_runs(run):
+                runs.setdefault(required.run_id, required)
             runs.setdefault(run.run_id, run)
-    plot = build(PlotSettings, resolved.get("plot", {}), "plot")
-    return Experiment(info.name or default_name, preset, info.description, tuple(runs.values()), plot,
-                      info.epoch_seconds, resolved)
+    return tuple(runs.values())
+
+
+def _context(base: dict, base_dir: Path | None) -> RunConfig | str:
+    """The [base] configuration as a full-data run (what figures' scores are computed on), or why it is not one."""
+    values = {k: v for k, v in base.items() if k not in ("method", "keep")}
+    values.setdefault("seed", 0)
+    try:
+        return parse_run(values, Method("full", "full", FullParams()), base_dir=base_dir)
+    except ValueError as error:
+        return str(error)
+
+
+def _table(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError(f"{where} must be a table, got {value!r}")
+    return value
 
 
 def _apply_preset(recipe: dict, preset: str | None) -> dict:
@@ -197,8 +253,14 @@ def _set_paths(base: dict, point: dict[tuple[str, ...], Any]) -> dict:
 
 
 def _method_variants(label: str, table: dict) -> list[Method]:
-    """One method per combination of the table's list values (a per-method grid)."""
-    lists = {k: v for k, v in table.items() if isinstance(v, list)}
+    """One method per combination of the table's list values (a per-method grid).
+
+    A parameter that is itself a list (``source_seeds``) takes a list of lists as alternatives.
+    """
+    kind = METHOD_KINDS.get(table.get("kind", label))
+    plain = {k for k, hint in typing.get_type_hints(kind).items() if typing.get_origin(hint) is tuple} if kind else ()
+    lists = {k: v for k, v in table.items()
+             if isinstance(v, list) and (k not in plain or (v and all(isinstance(x, list) for x in v)))}
     if any(not v for v in lists.values()):
         raise ValueError(f"methods.{label}: a list of alternatives must not be empty")
     return [parse_method(label, {**table, **dict(zip(lists, combo))}) for combo in itertools.product(*lists.values())]

@@ -1,17 +1,17 @@
-"""One self-contained HTML report of an experiment: figures (PNG as base64), the numbers behind them, the cost
-of each method, the score sets and the configuration."""
+"""One self-contained HTML report of an experiment: every figure (PNG as base64) with the numbers behind it, the
+cost of each method, the score sets and the configuration."""
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import shlex
+import tempfile
 from pathlib import Path
 
-from datadiet.experiments.figures import experiment_figure
-from datadiet.experiments.results import METRICS, ExperimentResults, Point, load_results
+from datadiet.experiments.figures import Rendered, Table, render_all
+from datadiet.experiments.results import ExperimentResults, load_results
 from datadiet.training.checkpoint import atomic_write
 
 __all__ = ["REPORT", "write_report"]
@@ -39,14 +39,11 @@ def write_report(folder: str | Path, path: str | Path | None = None) -> Path:
 def render(results: ExperimentResults) -> str:
     """The report as one HTML string."""
     info = results.info
-    points = results.points()
     parts = [f"<h1>{_e(info['name'])}</h1>", _summary(results)]
-    if points:
-        parts += ["<h2>Figure</h2>", f'<img alt="{_e(info["name"])}" src="data:image/png;base64,{_png(results)}">']
-        for panel in info["plot"]["panels"]:
-            parts += [f"<h2>Numbers: {_e(METRICS[panel][1])}</h2>", _stats_table(points, panel)]
-        parts += ["<h2>Cost of each method</h2>", _cost_table(points)]
-    else:
+    with tempfile.TemporaryDirectory() as folder:
+        figures = render_all(results, folder)
+        parts += [_figure(entry, rendered) for entry, rendered in figures]
+    if not figures:
         parts.append("<p>No run has finished yet.</p>")
     parts += ["<h2>Score sets</h2>", _scores_table(results.score_records()),
               "<h2>Configuration (recipe after the preset)</h2>",
@@ -60,10 +57,17 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
-def _png(results: ExperimentResults) -> str:
-    buffer = io.BytesIO()
-    experiment_figure(results).savefig(buffer, format="png", dpi=120)
-    return base64.b64encode(buffer.getvalue()).decode()
+def _figure(entry: dict, rendered: Rendered) -> str:
+    """A figure's section: heading, images, notes and tables."""
+    title = "Figure" if not entry["name"] else f"Figure {entry['name']} ({entry['type'].replace('_', ' ')})"
+    parts = [f"<h2>{_e(title)}</h2>"]
+    for path in rendered.images:
+        image = base64.b64encode(Path(path).read_bytes()).decode()
+        parts.append(f'<img alt="{_e(Path(path).stem)}" src="data:image/png;base64,{image}">')
+    parts += [f"<p><em>{_e(note)}</em></p>" for note in rendered.notes]
+    for table in rendered.tables:
+        parts += [f"<h3>{_e(table.title)}</h3>", f"<p>{_e(table.note)}</p>" if table.note else "", _html(table)]
+    return "\n".join(part for part in parts if part)
 
 
 def _summary(results: ExperimentResults) -> str:
@@ -81,38 +85,14 @@ def _summary(results: ExperimentResults) -> str:
     return description + "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>" + spread
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in rows)
+def _html(table: Table) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in table.headers)
+    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in table.rows)
     return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _stats_table(points: list[Point], panel: str) -> str:
-    rows = []
-    for p in points:
-        mean, low, high = p.stats(panel)
-        rows.append([p.series, f"{p.pruned:.3f}", f"{mean:.2f}", f"{low:.2f}", f"{high:.2f}", str(len(p.seeds))])
-    return _table(["method", "pruned", "mean", "p16", "p84", "n"], rows)
-
-
-def _cost_table(points: list[Point]) -> str:
-    """Mean training, scoring and total seconds, samples seen, and total time relative to full data."""
-    full = [p.stats("wallclock")[0] for p in points if p.kind == "full"]
-    reference = full[0] if len(full) == 1 else None
-    rows = []
-    for p in points:
-        total = p.stats("wallclock")[0]
-        rows.append([p.series, f"{p.pruned:.3f}", f"{p.stats('train_seconds')[0]:.1f}",
-                     f"{p.stats('scoring_seconds')[0]:.1f}", f"{total:.1f}", f"{p.stats('samples_seen')[0]:.0f}",
-                     f"{total / reference:.2f}" if reference else "-"])
-    note = ("<p>Scoring includes the static scores a run uses, charged in full to every run that uses them "
-            "(the cost of computing them once), and the scoring passes of dynamic pruning.</p>")
-    return note + _table(["method", "pruned", "training (s)", "scoring (s)", "total (s)", "samples seen",
-                          "total / full"], rows)
 
 
 def _scores_table(records: list[dict]) -> str:
     if not records:
         return "<p>No static scores.</p>"
     rows = [[r["key"], r["label"], f"{r['seconds']:.1f}", str(r["samples"]), r["created"]] for r in records]
-    return _table(["key", "scores", "seconds", "samples forwarded", "created"], rows)
+    return _html(Table("", ["key", "scores", "seconds", "samples forwarded", "created"], rows))

@@ -2,9 +2,11 @@
 
 A **point** is a set of runs that differ only in their seed; its statistics over seeds are the mean and the
 16th-84th percentile band (the papers' reporting). Points are grouped into **series** by method label (plus
-any other grid dimension that varies, such as the label noise). The x coordinate of a point is its fraction
-pruned, ``1 - keep``; a method that sets no size (full data, InfoBatch) is placed at its realized fraction,
-``1 - samples seen / (epochs * N)``, and its parameter values are the points of its curve.
+any other grid dimension that varies, such as the label noise, except the x axis). The x coordinate of a point
+(:meth:`Point.x`) is its fraction ``pruned``, ``1 - keep`` (a method that sets no size, full data or InfoBatch,
+is placed at its realized fraction, ``1 - samples seen / (epochs * N)``, and its parameter values are the points
+of its curve), the fraction kept, the mean of a metric (``samples_seen``), or a configuration value by its
+dotted path (``method.at``, ``method.offset``, ``data.label_noise``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 from datadiet.experiments.store import DATABASE, ResultRow, ResultStore
 from datadiet.experiments.sweep import read_experiment
 
-__all__ = ["METRICS", "ExperimentResults", "Point", "flatten", "load_results", "spread"]
+__all__ = ["AXES", "METRICS", "ExperimentResults", "Point", "flatten", "load_results", "spread"]
 
 METRICS = {
     "accuracy": ("test_accuracy", "test accuracy (%)", 100.0),
@@ -29,6 +31,9 @@ METRICS = {
     "samples_seen": ("samples_seen", "samples seen", 1.0),
 }
 """Name -> (metric key, axis label, scale) of the quantities shown in figures and tables."""
+
+AXES = ("pruned", "keep", "samples_seen")
+"""Named x axes; any other x is a dotted configuration path."""
 
 
 def spread(values: np.ndarray) -> tuple[float, float, float]:
@@ -41,7 +46,8 @@ def spread(values: np.ndarray) -> tuple[float, float, float]:
 class Point:
     """Runs that differ only in seed: ``series`` label, ``method`` configuration, ``pruned`` fraction.
 
-    ``metrics`` holds every numeric metric of the runs, one value per seed (in the order of ``seeds``).
+    ``metrics`` holds every numeric metric of the runs, one value per seed (in the order of ``seeds``);
+    ``config`` the runs' common configuration as dotted keys; ``run_ids`` the runs, in the order of ``seeds``.
     """
 
     series: str
@@ -50,13 +56,23 @@ class Point:
     keep: float | None
     seeds: tuple[int, ...]
     metrics: dict[str, np.ndarray] = field(compare=False)
+    config: dict = field(default_factory=dict, compare=False)
+    run_ids: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
         return self.method["kind"]
 
-    def x(self, axis: str) -> float:
-        return self.pruned if axis == "pruned" else 1.0 - self.pruned
+    def x(self, axis: str) -> float | None:
+        """The point's coordinate on ``axis`` (see the module docstring); None if its runs have no such key."""
+        if axis == "pruned":
+            return self.pruned
+        if axis == "keep":
+            return 1.0 - self.pruned
+        if axis in METRICS:
+            return self.stats(axis)[0]
+        value = self.config.get(axis)
+        return None if isinstance(value, (bool, str)) or value is None else float(value)
 
     def stats(self, name: str) -> tuple[float, float, float]:
         """Mean, 16th and 84th percentile of metric ``name`` (a key of :data:`METRICS`), scaled for display."""
@@ -76,17 +92,20 @@ class ExperimentResults:
     def missing(self) -> int:
         return len(self.info["run_ids"]) - len(self.rows)
 
-    def points(self) -> list[Point]:
-        """Every point, in order of series then fraction pruned."""
-        extra = _varying(self.rows, skip_method=True)
+    def points(self, x: str = "pruned", methods: tuple[str, ...] = ()) -> list[Point]:
+        """Every point (of the methods labelled ``methods``, default all), in order of series then fraction
+        pruned; the configuration key ``x`` (an axis) does not name series."""
+        rows = [r for r in self.rows if not methods or r.config["method"]["label"] in methods]
+        skip = ("seed", "keep", x)
+        extra = _varying(rows, skip_method=True, skip=skip)
         by_label: dict[str, list[ResultRow]] = defaultdict(list)
-        for row in self.rows:
+        for row in rows:
             by_label[row.config["method"]["label"]].append(row)
-        own = {label: _varying(rows, skip_method=False) for label, rows in by_label.items()}
+        own = {label: _varying(members, skip_method=False, skip=skip) for label, members in by_label.items()}
         groups: dict[str, list[ResultRow]] = defaultdict(list)
-        for row in self.rows:
+        for row in rows:
             groups[json.dumps({k: v for k, v in row.config.items() if k != "seed"}, sort_keys=True)].append(row)
-        points = [_point(rows, extra + own[rows[0].config["method"]["label"]]) for rows in groups.values()]
+        points = [_point(members, extra + own[members[0].config["method"]["label"]]) for members in groups.values()]
         return sorted(points, key=lambda p: (p.series, p.pruned))
 
     def score_records(self) -> list[dict]:
@@ -118,15 +137,15 @@ def flatten(value: dict, prefix: str = "") -> dict:
     return out
 
 
-def _varying(rows: list[ResultRow], *, skip_method: bool) -> list[str]:
-    """Configuration keys (besides seed and keep) that take several values in ``rows``.
+def _varying(rows: list[ResultRow], *, skip_method: bool, skip: tuple[str, ...]) -> list[str]:
+    """Configuration keys (besides those in ``skip``) that take several values in ``rows``.
 
     With ``skip_method`` the method's own keys are left out; without, only they are considered.
     """
     values: dict[str, set] = defaultdict(set)
     for row in rows:
         for key, v in flatten(row.config).items():
-            if key not in ("seed", "keep") and key.startswith("method.") != skip_method:
+            if key not in skip and key.startswith("method.") != skip_method:
                 values[key].add(json.dumps(v))
     return sorted(k for k, v in values.items() if len(v) > 1)
 
@@ -148,8 +167,9 @@ def _point(rows: list[ResultRow], varying: list[str]) -> Point:
     if varying:
         series += " (" + ", ".join(f"{k.split('.')[-1]}={flat[k]}" for k in varying) + ")"
     metrics = {key: np.array([r.metrics[key] for r in rows], dtype=np.float64) for key in _numeric_metrics(rows)}
+    config = {k: v for k, v in flat.items() if k != "seed"}
     return Point(series, first["method"], max(pruned, 0.0), first["keep"],
-                 tuple(r.config["seed"] for r in rows), metrics)
+                 tuple(r.config["seed"] for r in rows), metrics, config, tuple(r.run_id for r in rows))
 
 
 def _numeric_metrics(rows: list[ResultRow]) -> list[str]:

@@ -33,13 +33,13 @@ import torch
 
 import datadiet
 from datadiet.experiments.config import DataConfig, ModelConfig, RunConfig
-from datadiet.experiments.methods import StaticParams
+from datadiet.experiments.params import StaticParams
 from datadiet.experiments.values import config_hash
 from datadiet.scores import ScoreFile, get_score, score_runs
 from datadiet.training import TrainConfig
 from datadiet.training.checkpoint import write_json
 
-__all__ = ["ScoreCache", "ScoreNeed", "assemble", "compute_part", "ensure_scores", "score_need"]
+__all__ = ["ScoreCache", "ScoreNeed", "assemble", "compute_part", "ensure_scores", "need_of", "score_need"]
 
 
 @dataclass(frozen=True)
@@ -81,12 +81,15 @@ class ScoreNeed:
 
 
 def score_need(run: RunConfig) -> ScoreNeed | None:
-    """The scores a run needs, or None for methods without static scores."""
-    params = run.method.params
-    if not isinstance(params, StaticParams):
-        return None
+    """The scores a run needs (static selection, or a dynamic policy's start), or None for methods without."""
+    params = run.method.params.static_scores()
+    return None if params is None else need_of(params, run)
+
+
+def need_of(params: StaticParams, run: RunConfig) -> ScoreNeed:
+    """The scores ``params`` describe, computed on ``run``'s data with its schedule (by the proxy, if any)."""
     return ScoreNeed(params.score, params.time_point(run.epochs), params.runs, params.score_seed, run.data,
-                     run.model, run.schedule())
+                     params.score_model(run.model), run.schedule())
 
 
 class ScoreCache:

@@ -3,8 +3,8 @@
 Table ``runs``: ``run_id`` (hash of the run's configuration, the primary key), ``config`` (the configuration as
 JSON), ``metrics`` (JSON: test accuracy, wall-clock split into training and scoring, samples seen, ...),
 ``version`` (datadiet's) and ``finished`` (UTC, ISO 8601). The database runs in WAL mode; each insert is one
-statement and so one transaction, so a process killed at any moment leaves whole rows only, and several processes may write at once
-(each waits up to ``timeout`` seconds for the others). The first row written for a run id is kept.
+statement and so one transaction, so a process killed at any moment leaves whole rows only, and several processes
+may write at once (each waits up to ``timeout`` seconds for the others). The first row written for a run id is kept.
 """
 
 from __future__ import annotations

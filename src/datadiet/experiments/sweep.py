@@ -1,4 +1,5 @@
-"""Run every run of an experiment once: skip finished ones, compute shared scores first, record each result.
+"""Run every run of an experiment once: skip finished ones, compute shared scores first (and those the figures
+show), record each result.
 
 Nothing is lost and nothing is done twice. A run's row is written to ``results.sqlite`` in one transaction
 when it finishes; a sweep started again skips the runs that have a row, resumes unfinished runs from their last
@@ -15,18 +16,20 @@ import json
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import datadiet
 from datadiet.data.registry import get_spec
-from datadiet.experiments.config import RunConfig
+from datadiet.experiments.config import DataConfig
 from datadiet.experiments.driver import Driver, SweepSummary
 from datadiet.experiments.executors import make_executor
-from datadiet.experiments.recipe import Experiment
 from datadiet.experiments.store import DATABASE, ResultStore
 from datadiet.experiments.tasks import CACHE_DIR, RUNS_DIR
 from datadiet.training.checkpoint import write_json
 from datadiet.training.trainer import CHECKPOINT
+
+if TYPE_CHECKING:
+    from datadiet.experiments.recipe import Experiment
 
 __all__ = ["EXPERIMENT_FILE", "SweepSummary", "read_experiment", "run_sweep"]
 
@@ -40,9 +43,10 @@ def run_sweep(
 ) -> SweepSummary:
     """Run the unfinished runs of ``experiment`` with results in ``out_dir`` (see the module docstring).
 
-    A failed run is reported in the summary (and retried by the next sweep); the other runs go on.
+    The score sets the figures show are computed too. A failed run is reported in the summary (and retried by
+    the next sweep); the other runs go on.
     """
-    _check_data(experiment.runs)
+    _check_data({r.data for r in experiment.runs} | {need.data for need in experiment.figure_needs()})
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with _lock(out), ResultStore(out / DATABASE) as store:
@@ -51,18 +55,19 @@ def run_sweep(
         _tidy(out, done)
         pending = [r for r in experiment.runs if r.run_id not in done]
         summary = SweepSummary(len(experiment.runs), len(experiment.runs) - len(pending))
-        if pending:
+        needs = experiment.figure_needs()
+        if pending or needs:
             runner = make_executor(executor, jobs=jobs, address=address)
             try:
-                Driver(runner, out, store, device, summary).run(pending, experiment.name, progress)
+                Driver(runner, out, store, device, summary).run(pending, experiment.name, progress, needs)
             finally:
                 runner.close()
     return summary
 
 
-def _check_data(runs: tuple[RunConfig, ...]) -> None:
+def _check_data(datasets: set[DataConfig]) -> None:
     """Fail before any run starts if a dataset that is read from files has no folder, or a missing one."""
-    for data in {r.data for r in runs}:
+    for data in datasets:
         needs = get_spec(data.dataset).data_dir
         if not needs:
             continue
@@ -96,6 +101,7 @@ def _write_experiment(out: Path, experiment: Experiment) -> None:
         "name": experiment.name, "preset": experiment.preset, "description": experiment.description,
         "recipe": experiment.recipe, "plot": dataclasses.asdict(experiment.plot),
         "epoch_seconds": experiment.epoch_seconds, "resolved": experiment.resolved,
+        "figures": [figure.to_dict() for figure in experiment.figures],
         "run_ids": [r.run_id for r in experiment.runs], "version": datadiet.__version__,
         "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })

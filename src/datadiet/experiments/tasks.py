@@ -2,8 +2,9 @@
 
 Layout of an experiment folder ``OUT``: ``results.sqlite`` (finished runs), ``experiment.json`` (the expanded
 recipe), ``cache/scores/<key>.npz|json`` (shared static scores; their one-run parts in ``cache/scores/runs/``),
-``runs/<run id>/`` (the trainer's checkpoint while a run is unfinished, its history, and the selected subset of
-static methods). A run started again in the same folder resumes from its last finished epoch.
+``runs/<run id>/`` (the trainer's checkpoint while a run is unfinished, its history, the selected subset of
+static methods, the selection counts of dynamic ones). A run started again in the same folder resumes from its
+last finished epoch.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from datadiet.data.dataset import IndexedDataset
 from datadiet.experiments.config import RunConfig
+from datadiet.experiments.counts import save_counts
 from datadiet.experiments.plans import Plan, PlanContext, make_plan
 from datadiet.experiments.scoring import ScoreCache, ScoreNeed, compute_part
 from datadiet.training import TrainConfig, train
@@ -54,7 +56,7 @@ def execute_run(run: RunConfig, out_dir: str | Path, device: str | None = None) 
 
     Metrics: the trainer's (test_accuracy, train_seconds, ...) with ``scoring_seconds`` and ``total_seconds``
     including the static scoring charged to the run, plus ``samples_seen``, ``num_train``, the trainer's
-    configuration and the wall-clock of the whole call (``wall_seconds``).
+    configuration, ``num_checkpoints`` of dynamic runs and the wall-clock of the whole call (``wall_seconds``).
     """
     start = time.perf_counter()
     out_dir = Path(out_dir)
@@ -66,6 +68,8 @@ def execute_run(run: RunConfig, out_dir: str | Path, device: str | None = None) 
     config = run.trainer_config(len(splits.train))
     result = train(model, splits.train, config, test_data=splits.test, subset=plan.subset,
                    callbacks=plan.callbacks, out_dir=run_dir, device=device)
+    if plan.pruner is not None:
+        plan.notes.update(save_counts(run_dir, plan.pruner))
     device_used = str(next(model.parameters()).device)
     return _metrics(result.metrics, plan, splits.train, config, device_used, time.perf_counter() - start)
 
