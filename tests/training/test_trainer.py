@@ -135,3 +135,13 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE((tmp_path / "a.json").stat().st_mode) == 0o666 & ~mask
+
+
+def test_a_last_batch_of_one_joins_the_previous_batch(blobs):
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
+    rec = Recorder()
+    train(model, blobs, _config(epochs=1), subset=torch.arange(33), callbacks=[rec], device="cpu")
+    assert [len(b.indices) for b in rec.batches] == [16, 17]

@@ -140,14 +140,15 @@ class _Run:
     def _train_epoch(self, bar: tqdm) -> None:
         order = self._epoch_order()
         aug = torch.Generator().manual_seed(_seed(self.config.seed, self.epoch, 1))
-        num_batches = math.ceil(len(order) / self.config.batch_size)
+        bounds = _batch_bounds(len(order), self.config.batch_size)
         if self.config.steps is not None:
-            num_batches = min(num_batches, self._end()[1] - self.step)
+            bounds = bounds[: self._end()[1] - self.step]
+        num_batches = len(bounds)
         self.model.train()
         loss_sum, correct, seen = torch.zeros((), device=self.device), torch.zeros((), device=self.device), 0
         start = time.perf_counter()
-        for b in range(num_batches):
-            idx = order[b * self.config.batch_size : (b + 1) * self.config.batch_size]
+        for b, (lo, hi) in enumerate(bounds):
+            idx = order[lo:hi]
             losses, logits = self._step(idx, aug, self._progress(b, num_batches))
             loss_sum += losses.sum()
             correct += (logits.argmax(1) == self.y[idx.to(self.device)]).sum()
@@ -250,6 +251,15 @@ class _Run:
         for cb, cb_state in zip(self.callbacks, state["callbacks"]):
             if hasattr(cb, "load_state_dict"):
                 cb.load_state_dict(cb_state)
+
+
+def _batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
+    """Batch ``(start, end)`` positions of an epoch of ``n``; a last batch of one example joins the one before
+    (BatchNorm cannot normalize a single example in training mode)."""
+    bounds = [(lo, min(lo + batch_size, n)) for lo in range(0, n, batch_size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds
 
 
 def _call(cb: object, name: str, *args):
