@@ -129,7 +129,7 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     import os
     import stat
 
-    from datadiet.training.checkpoint import write_json
+    from datadiet.files import write_json
 
     write_json(tmp_path / "a.json", {"x": 1})
     mask = os.umask(0)
@@ -145,3 +145,15 @@ def test_a_last_batch_of_one_joins_the_previous_batch(blobs):
     rec = Recorder()
     train(model, blobs, _config(epochs=1), subset=torch.arange(33), callbacks=[rec], device="cpu")
     assert [len(b.indices) for b in rec.batches] == [16, 17]
+
+
+def test_predict_logits_restores_each_modules_own_mode(blobs):
+    from torch import nn
+
+    from datadiet.training import predict_logits
+
+    model = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.Linear(16, 3))
+    model.train()
+    model[1].eval()  # a frozen BatchNorm inside a training model
+    predict_logits(model, blobs)
+    assert model.training and model[0].training and not model[1].training

@@ -28,7 +28,8 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, jacrev, vmap
 
-from datadiet.scores.common import Device, eval_mode, model_device
+from datadiet.inference import eval_mode
+from datadiet.scores.common import Device, model_device
 
 __all__ = ["DEFAULT_BLOCK_BYTES", "kernel_velocity", "logit_kernel"]
 

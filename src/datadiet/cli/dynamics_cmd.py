@@ -50,7 +50,7 @@ from datadiet.cli.options import (
 from datadiet.data.dataset import IndexedDataset
 from datadiet.scores import ScoreFile, get_score, score_runs
 from datadiet.training import TrainConfig, train
-from datadiet.training.checkpoint import write_json
+from datadiet.files import write_json
 
 __all__ = ["add_parser", "run"]
 

@@ -16,7 +16,7 @@ from datadiet.cli.options import (
 )
 from datadiet.selection.io import load_subset
 from datadiet.training import train
-from datadiet.training.checkpoint import write_json
+from datadiet.files import write_json
 
 __all__ = ["add_parser", "run"]
 

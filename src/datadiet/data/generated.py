@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from datadiet.data.arrays import ARRAY_KEYS, raw_arrays, read_npz
 from datadiet.data.splits import Splits, make_split
+from datadiet.files import atomic_write
 
 __all__ = ["DIGITS_TEST_SIZE", "load_digits", "load_mnist1d"]
 
@@ -69,12 +68,10 @@ def load_mnist1d(data_dir: Path | None = None) -> Splits:
 
 
 def _write_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write the cache atomically (a temporary file renamed into place)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".mnist1d.", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
+    """Write the cache atomically."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
             np.savez(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+
+    atomic_write(path, write)

@@ -17,7 +17,7 @@ from torch.utils.data import TensorDataset
 
 from datadiet.data.dataset import IndexedDataset
 from datadiet.dynamic.distributed import all_gather_scores, is_distributed, replica_info
-from datadiet.inference import inference_model
+from datadiet.inference import eval_mode, inference_model
 
 __all__ = ["scoring_pass", "scoring_positions", "split_inputs"]
 
@@ -73,12 +73,8 @@ def scoring_pass(
     device = torch.device(device) if device is not None else _model_device(model)
     positions = scoring_positions(len(y))
     fast, memory_format = inference_model(model, x, device)
-    was_training = fast.training
-    fast.eval()
-    try:
+    with eval_mode(fast):
         losses = _losses(fast, x, y, positions, batch_size, device, memory_format).clone()  # not an inference tensor
-    finally:
-        fast.train(was_training)
     if is_distributed():
         return all_gather_scores(losses, positions, len(y))
     return losses

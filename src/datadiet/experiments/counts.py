@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from datadiet.dynamic import DynamicPruner, SelectionMixture, fit_selection_mixture, pool_counts
-from datadiet.training.checkpoint import atomic_write, write_json
+from datadiet.files import atomic_write, write_json
 
 __all__ = ["COUNTS_FILE", "PooledCounts", "load_counts", "pooled_counts", "save_counts"]
 

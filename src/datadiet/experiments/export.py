@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from datadiet.experiments.results import flatten, load_results
-from datadiet.training.checkpoint import atomic_write
+from datadiet.files import atomic_write
 
 __all__ = ["FORMATS", "export_results", "result_table"]
 

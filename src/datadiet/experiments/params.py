@@ -17,7 +17,6 @@ from datadiet.dynamic import DynamicPruner, Policy, make_policy
 from datadiet.dynamic.always_sometimes import MODES
 from datadiet.dynamic.callback import SCORE_SOURCES
 from datadiet.experiments.config import EPOCH_BUDGETS, ModelConfig
-from datadiet.models import list_models
 from datadiet.scores import get_score
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from datadiet.experiments.counts import pooled_counts
 from datadiet.experiments.params import AlwaysSometimesParams, DynamicParams, FullParams, RandomParams, StaticParams
 from datadiet.experiments.scoring import ScoreCache, ensure_scores, score_need
 from datadiet.scores import ScoreFile
-from datadiet.training.checkpoint import atomic_write
+from datadiet.files import atomic_write
 from datadiet.selection import ccs, keep_highest, keep_lowest, random_subset, save_subset, sliding_window
 from datadiet.selection import subset_from_positions
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from datadiet.experiments.figures import Rendered, Table, render_all
 from datadiet.experiments.results import ExperimentResults, load_results
-from datadiet.training.checkpoint import atomic_write
+from datadiet.files import atomic_write
 
 __all__ = ["REPORT", "write_report"]
 

@@ -37,7 +37,7 @@ from datadiet.experiments.params import StaticParams
 from datadiet.experiments.values import config_hash
 from datadiet.scores import ScoreFile, get_score, score_runs
 from datadiet.training import TrainConfig
-from datadiet.training.checkpoint import write_json
+from datadiet.files import write_json
 
 __all__ = ["ScoreCache", "ScoreNeed", "assemble", "compute_part", "ensure_scores", "need_of", "score_need"]
 

@@ -25,7 +25,7 @@ from datadiet.experiments.driver import Driver, SweepSummary
 from datadiet.experiments.executors import make_executor
 from datadiet.experiments.store import DATABASE, ResultStore
 from datadiet.experiments.tasks import CACHE_DIR, RUNS_DIR
-from datadiet.training.checkpoint import write_json
+from datadiet.files import write_json
 from datadiet.training.trainer import CHECKPOINT
 
 if TYPE_CHECKING:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import torch
 from torch import nn
 
 from datadiet.data.dataset import IndexedDataset
 
-__all__ = ["Data", "Device", "check_batch_size", "eval_mode", "forward_batch_size", "inputs_and_labels", "model_device"]
+__all__ = ["Data", "Device", "check_batch_size", "forward_batch_size", "inputs_and_labels", "model_device"]
 
 Data = IndexedDataset | tuple[torch.Tensor, torch.Tensor]
 """An :class:`IndexedDataset`, or a pair ``(x (N, ...), y (N,))`` of input and integer label tensors."""
@@ -57,15 +54,3 @@ def forward_batch_size(batch_size: int | None, device: torch.device) -> int:
         return 128 if device.type == "cpu" else 1024
     check_batch_size(batch_size)
     return batch_size
-
-
-@contextlib.contextmanager
-def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """Put every module of ``model`` in evaluation mode, restoring each module's own flag afterwards."""
-    flags = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield model
-    finally:
-        for module, flag in flags:
-            module.training = flag

@@ -28,8 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from datadiet.inference import eval_mode
 from datadiet.scores.common import (
-    Data, Device, check_batch_size, eval_mode, forward_batch_size, inputs_and_labels, model_device,
+    Data, Device, check_batch_size, forward_batch_size, inputs_and_labels, model_device,
 )
 from datadiet.scores.layer_norms import LAYER_TYPES, layer_sq_norms, supports
 

@@ -24,7 +24,7 @@ import datadiet
 from datadiet.data.dataset import IndexedDataset, fingerprint
 from datadiet.scores.registry import SCORES
 from datadiet.scores.runs import TIME_UNITS, ScoreRuns, time_label
-from datadiet.training.checkpoint import atomic_write
+from datadiet.files import atomic_write
 
 __all__ = ["FORMAT", "ScoreFile"]
 

@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from datadiet.inference import inference_model
+from datadiet.inference import eval_mode, inference_model
 from datadiet.scores.common import (
-    Data, Device, check_batch_size, eval_mode, forward_batch_size, inputs_and_labels, model_device,
+    Data, Device, check_batch_size, forward_batch_size, inputs_and_labels, model_device,
 )
 
 __all__ = ["el2n", "input_norm", "loss_scores", "margin"]

@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 import datadiet
 from datadiet.data.dataset import IndexedDataset, fingerprint
 from datadiet.scores.io import ScoreFile
-from datadiet.training.checkpoint import atomic_write
+from datadiet.files import atomic_write
 
 __all__ = ["Subset", "subset_from_positions", "subset_from_scores", "save_subset", "load_subset"]
 

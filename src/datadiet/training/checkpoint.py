@@ -1,48 +1,18 @@
-"""Checkpoints for exact resume, and atomic file writes.
+"""Checkpoints for exact resume.
 
-A checkpoint is written at the end of every epoch to a temporary file and renamed over the previous one, so a
-run killed at any moment leaves either the old or the new checkpoint, never half of one. It loads with
+A checkpoint is written atomically at the end of every epoch (see :mod:`datadiet.files`). It loads with
 ``torch.load(..., weights_only=True)``: tensors, numbers, strings, lists and dicts only.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
-from typing import Any, Callable
 
 import torch
 
-__all__ = ["atomic_write", "write_json", "save_checkpoint", "load_checkpoint"]
+from datadiet.files import atomic_write
 
-
-def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp_path)`` then rename the temporary file onto ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_json(path: str | Path, value: Any) -> None:
-    """Write ``value`` as indented JSON, atomically."""
-    text = json.dumps(value, indent=2, sort_keys=True, default=str) + "\n"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+__all__ = ["save_checkpoint", "load_checkpoint"]
 
 
 def save_checkpoint(path: str | Path, state: dict) -> None:

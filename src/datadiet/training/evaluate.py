@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from datadiet.data.dataset import IndexedDataset
-from datadiet.inference import inference_model
+from datadiet.inference import eval_mode, inference_model
 
 __all__ = ["predict_logits", "evaluate"]
 
@@ -18,17 +18,13 @@ def predict_logits(
 ) -> torch.Tensor:
     """Logits ``(N, K)`` of every example in position order: eval mode, un-augmented inputs, float32, on the CPU.
 
-    The model's train/eval mode is restored afterwards.
+    Every module's train/eval flag is restored afterwards.
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     fast, memory_format = inference_model(model, data.x, device)
-    was_training = fast.training
-    fast.eval()
-    try:
+    with eval_mode(fast):
         chunks = [fast(data.x[i : i + batch_size].to(device, memory_format=memory_format)).float().cpu()
                   for i in range(0, len(data), batch_size)]
-    finally:
-        fast.train(was_training)
     return torch.cat(chunks)
 
 

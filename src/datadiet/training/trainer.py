@@ -23,7 +23,8 @@ from tqdm.auto import tqdm
 
 from datadiet.data.augment import augment_batch
 from datadiet.data.dataset import IndexedDataset
-from datadiet.training.checkpoint import atomic_write, load_checkpoint, save_checkpoint
+from datadiet.training.checkpoint import load_checkpoint, save_checkpoint
+from datadiet.files import atomic_write
 from datadiet.training.config import TrainConfig
 from datadiet.training.device import autocast, default_device, needs_grad_scaler
 from datadiet.training.evaluate import evaluate
