@@ -1,15 +1,22 @@
 """Analyses of scores: rank correlations, averaging stability and label-noise detection, with their plots; and of
 training dynamics: kernel velocity along the score ranking and the linear-mode-connectivity error barrier."""
 
-from .barrier import SpawnBarriers, error_barrier, plot_error_barriers, score_subsets, spawn_barriers
+from .barrier import (
+    SpawnBarriers, error_barrier, plot_error_barriers, score_subsets, seeded_spawn_barriers, spawn_barriers,
+)
 from .correlation import correlation_matrix, plot_correlation_matrix, rank_correlation
-from .interpolation import DEFAULT_ALPHAS, error_rate, interpolate_states, interpolation_errors, recompute_batchnorm
+from .interpolation import (
+    DEFAULT_ALPHAS, alpha_grid, error_rate, interpolate_states, interpolation_errors, recompute_batchnorm,
+)
 from .kernel import kernel_velocity, logit_kernel
 from .noise import noise_detection, plot_noise_histograms
 from .spawning import continuation_config, train_child
 from .stability import averaging_stability, averaging_stability_orderings, plot_averaging_stability
 from .state_recorder import StateRecorder, copy_state
-from .velocity import check_ranks, evenly_spaced_ranks, plot_kernel_velocity, rank_windows, velocity_sweep
+from .velocity import (
+    TrackedVelocity, check_ranks, evenly_spaced_ranks, noise_title, plot_kernel_velocity, rank_windows,
+    tracked_velocity, velocity_sweep,
+)
 
 __all__ = [
     "rank_correlation",
@@ -26,10 +33,14 @@ __all__ = [
     "check_ranks",
     "evenly_spaced_ranks",
     "velocity_sweep",
+    "TrackedVelocity",
+    "tracked_velocity",
+    "noise_title",
     "plot_kernel_velocity",
     "StateRecorder",
     "copy_state",
     "DEFAULT_ALPHAS",
+    "alpha_grid",
     "error_rate",
     "interpolate_states",
     "recompute_batchnorm",
@@ -40,5 +51,6 @@ __all__ = [
     "score_subsets",
     "SpawnBarriers",
     "spawn_barriers",
+    "seeded_spawn_barriers",
     "plot_error_barriers",
 ]

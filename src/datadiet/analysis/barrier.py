@@ -30,11 +30,12 @@ from datadiet.selection.budget import check_scores
 from datadiet.training import TrainConfig, default_device, train
 
 from .interpolation import DEFAULT_ALPHAS, interpolation_errors
-from .plotting import new_figure, save_figure
+from .plotting import band_line, new_figure, save_figure
 from .spawning import train_child
 from .state_recorder import StateRecorder
 
-__all__ = ["SpawnBarriers", "error_barrier", "plot_error_barriers", "score_subsets", "spawn_barriers"]
+__all__ = ["SpawnBarriers", "error_barrier", "plot_error_barriers", "score_subsets", "seeded_spawn_barriers",
+           "spawn_barriers"]
 
 
 def error_barrier(errors: ArrayLike) -> float:
@@ -147,6 +148,17 @@ def spawn_barriers(
                          subsets, score_epoch, tuple(child_seeds))
 
 
+def seeded_spawn_barriers(
+    model: nn.Module, train_data: IndexedDataset, config: TrainConfig, spawn_epochs: Sequence[int], **options
+) -> SpawnBarriers:
+    """:func:`spawn_barriers` with every seed drawn from the parent's ``config.seed`` s: the children train with
+    seeds ``2 s + 1`` and ``2 s + 2`` (distinct across parents s = 0, 1, ...), the random subset and the
+    BatchNorm examples are drawn by s. ``options``: the other keywords of :func:`spawn_barriers`."""
+    seed = config.seed
+    return spawn_barriers(model, train_data, config, spawn_epochs, child_seeds=(2 * seed + 1, 2 * seed + 2),
+                          subset_seed=seed, **options)
+
+
 def plot_error_barriers(
     spawn_epochs: ArrayLike, barriers: Mapping[str, ArrayLike], path: str | os.PathLike, *, title: str | None = None
 ) -> Path:
@@ -155,16 +167,12 @@ def plot_error_barriers(
     Each value is ``(S,)`` or ``(R, S)`` for R independent repetitions: then the mean line and a 16th-84th
     percentile band.
     """
-    x = np.asarray(spawn_epochs)
     figure, ax = new_figure(5.5, 4.0)
     for name, values in barriers.items():
-        v = np.atleast_2d(np.asarray(values, dtype=np.float64))
-        if v.ndim != 2 or v.shape[1] != len(x):
-            raise ValueError(f"{name!r}: barriers must have shape ({len(x)},) or (R, {len(x)}), got {v.shape}")
-        (line,) = ax.plot(x, v.mean(0), marker="o", label=name)
-        if len(v) > 1:
-            low, high = np.percentile(v, [16, 84], axis=0)
-            ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2)
+        try:
+            band_line(ax, spawn_epochs, values, marker="o", label=name)
+        except ValueError as error:
+            raise ValueError(f"{name!r}: barriers {error}") from None
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("spawn epoch")
     ax.set_ylabel("error barrier")

@@ -23,9 +23,19 @@ from datadiet.data.dataset import IndexedDataset
 from datadiet.scores.common import Device, model_device
 from datadiet.training import predict_logits
 
-__all__ = ["DEFAULT_ALPHAS", "error_rate", "interpolate_states", "interpolation_errors", "recompute_batchnorm"]
+__all__ = [
+    "DEFAULT_ALPHAS", "alpha_grid", "error_rate", "interpolate_states", "interpolation_errors", "recompute_batchnorm",
+]
 
-DEFAULT_ALPHAS = tuple(float(a) for a in np.linspace(0.0, 1.0, 11))
+
+def alpha_grid(count: int) -> tuple[float, ...]:
+    """``count`` (at least 2) evenly spaced interpolation coefficients from 0 (first network) to 1 (second)."""
+    if not isinstance(count, (int, np.integer)) or count < 2:
+        raise ValueError(f"an interpolation path needs at least 2 points, got {count!r}")
+    return tuple(float(a) for a in np.linspace(0.0, 1.0, count))
+
+
+DEFAULT_ALPHAS = alpha_grid(11)
 """Eleven evenly spaced interpolation coefficients from 0 (first network) to 1 (second)."""
 
 

@@ -7,6 +7,10 @@ children at each spawn epoch, and measure the linear-interpolation error barrier
 highest-EL2N, 1000 lowest-EL2N and 1000 random training examples (EL2N of the parent at --score-epoch) and on the
 test set. Each writes a JSON of numbers and a PNG into --out.
 
+The same analyses run as experiment recipes, several seeds and label-noise levels at once, with results kept in
+an experiment folder (``datadiet sweep experiments/paper1_fig3_kernel_velocity.toml`` and
+``experiments/paper1_fig4_error_barrier.toml``, then ``datadiet report``); both call the same functions.
+
 Presets (run from the repository root; data in ../shared/data/fashion-mnist):
 
 cpu, Fashion-MNIST on 2 CPU cores. Expected on an otherwise idle machine: velocity about 6 minutes (2 x 5 epochs
@@ -40,8 +44,8 @@ import numpy as np
 
 import datadiet
 from datadiet.analysis import (
-    StateRecorder, check_ranks, evenly_spaced_ranks, plot_error_barriers, plot_kernel_velocity, spawn_barriers,
-    velocity_sweep,
+    alpha_grid, check_ranks, noise_title, plot_error_barriers, plot_kernel_velocity, seeded_spawn_barriers,
+    tracked_velocity,
 )
 from datadiet.cli.options import (
     add_data_options, add_model_options, add_train_options, build_model, fraction, load_data, positive_int,
@@ -49,8 +53,8 @@ from datadiet.cli.options import (
 )
 from datadiet.data.dataset import IndexedDataset
 from datadiet.scores import ScoreFile, get_score, score_runs
-from datadiet.training import TrainConfig, train
 from datadiet.files import write_json
+from datadiet.training import TrainConfig
 
 __all__ = ["add_parser", "run"]
 
@@ -144,23 +148,17 @@ def _velocity(args: argparse.Namespace) -> dict:
     for i, level in enumerate(levels):
         data = load_data(argparse.Namespace(**{**vars(args), "label_noise": level})).train
         if args.ranks:
-            ranks = check_ranks(args.ranks, len(data), args.window)
-        else:
-            ranks = evenly_spaced_ranks(len(data), args.num_ranks, args.window)
+            check_ranks(args.ranks, len(data), args.window)  # before the scoring runs
         scores, score_record = _scores(args, i, data, config)
-        recorder = StateRecorder(range(track + 1))
-        model = build_model(args, data, args.seed)
-        train(model, data, replace(config, stop_at=track), callbacks=[recorder], device=args.device)
-        velocity = velocity_sweep(model, recorder.ordered(), data, scores, ranks, window=args.window,
-                                  chunk_examples=args.chunk_examples, chunk_params=args.chunk_params,
-                                  progress=config.progress)
-        panels[f"{level:.0%} label noise" if level else "no label noise"] = velocity
+        result = tracked_velocity(
+            build_model(args, data, args.seed), data, config, scores, track_epochs=track, ranks=args.ranks,
+            num_ranks=args.num_ranks, window=args.window, chunk_examples=args.chunk_examples,
+            chunk_params=args.chunk_params, device=args.device, progress=config.progress)
+        panels[noise_title(level)] = result.velocity
         runs.append({"label_noise": level, "dataset": data.name, "num_train": len(data), "scores": score_record,
-                     "ranks": ranks.tolist(), "velocity": velocity.tolist()})
-    plot_kernel_velocity(ranks, panels, Path(args.out) / "velocity.png")
-    return {"analysis": "kernel velocity", "window": args.window, "epochs_tracked": track,
-            "rows": "velocity[e][r]: between the checkpoints after e and e + 1 epochs, window at ranks[r]",
-            "config": config.to_dict(), "runs": runs}
+                     **result.to_dict()})
+    plot_kernel_velocity(result.ranks, panels, Path(args.out) / "velocity.png")
+    return {"analysis": "kernel velocity", "epochs_tracked": track, "config": config.to_dict(), "runs": runs}
 
 
 def _scores(args: argparse.Namespace, i: int, data: IndexedDataset, config: TrainConfig) -> tuple[np.ndarray, dict]:
@@ -179,23 +177,18 @@ def _scores(args: argparse.Namespace, i: int, data: IndexedDataset, config: Trai
 def _barrier(args: argparse.Namespace) -> dict:
     splits = load_data(args)
     config = train_config(args)
-    alphas = np.linspace(0.0, 1.0, args.alphas)
-    if len(alphas) < 2:
-        raise ValueError("--alphas needs at least 2 points")
-    results = []
-    for r in range(args.repeats):
-        seed = args.seed + r
-        results.append(spawn_barriers(
-            build_model(args, splits.train, seed), splits.train, replace(config, seed=seed), args.spawn_epochs,
-            score_epoch=args.score_epoch, subset_size=args.subset_size, child_seeds=(2 * seed + 1, 2 * seed + 2),
-            alphas=alphas, recompute_bn=not args.no_bn_recompute, bn_examples=args.bn_examples,
-            test_data=splits.test, subset_seed=seed, device=args.device, progress=config.progress,
-        ))
-    spawns = results[0].spawn_epochs
+    alphas = alpha_grid(args.alphas)
+    seeds = range(args.seed, args.seed + args.repeats)
+    results = [seeded_spawn_barriers(
+        build_model(args, splits.train, seed), splits.train, replace(config, seed=seed), args.spawn_epochs,
+        score_epoch=args.score_epoch, subset_size=args.subset_size, alphas=alphas,
+        recompute_bn=not args.no_bn_recompute, bn_examples=args.bn_examples, test_data=splits.test,
+        device=args.device, progress=config.progress,
+    ) for seed in seeds]
     barriers = {name: np.stack([res.barriers[name] for res in results]) for name in results[0].errors}
-    plot_error_barriers(spawns, barriers, Path(args.out) / "barrier.png",
+    plot_error_barriers(results[0].spawn_epochs, barriers, Path(args.out) / "barrier.png",
                         title=f"{args.model} on {splits.train.name}, subsets by EL2N at epoch {args.score_epoch}")
     return {"analysis": "error barrier", "dataset": splits.train.name, "num_train": len(splits.train),
             "bn_recompute": not args.no_bn_recompute, "config": config.to_dict(),
             "barriers": {k: v.tolist() for k, v in barriers.items()},
-            "repeats": [{"seed": args.seed + r, **res.to_dict()} for r, res in enumerate(results)]}
+            "repeats": [{"seed": seed, **res.to_dict()} for seed, res in zip(seeds, results)]}

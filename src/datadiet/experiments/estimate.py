@@ -12,7 +12,10 @@ This is an **estimate**, counted without loading any data:
   CPU, see BENCHMARKS.md); a set of static scores costs its runs' training to the time point plus their passes,
   counted once however many runs share it (those the figures show included). A dynamic policy started from
   static scores skips the first scoring pass when it has no warm-up.
-- not counted: test-set evaluation, data loading, process start-up.
+- analysis runs: the epochs they train (a velocity run its tracked epochs, a barrier run its parent and
+  children); a velocity run's scores are a static score set like any other.
+- not counted: test-set evaluation, data loading, process start-up, and the analyses' own passes (the logit
+  kernels of velocity runs, the networks evaluated along each interpolation path of barrier runs).
 
 With ``[experiment] epoch_seconds`` (seconds per full-data epoch on the intended machine) the estimate is also
 given in time.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from datadiet.experiments.analysis_params import AnalysisParams
 from datadiet.experiments.config import RunConfig
 from datadiet.experiments.params import AlwaysSometimesParams, DynamicParams
 from datadiet.experiments.recipe import Experiment
@@ -51,6 +55,8 @@ def run_epochs(run: RunConfig) -> float:
     """Estimated full-data epochs of training (and in-run scoring passes) of one run."""
     params = run.method.params
     epochs = run.train_epochs
+    if isinstance(params, AnalysisParams):
+        return params.trained_epochs(run)
     if run.budget == "steps" or run.method.kind == "full":
         return float(run.epochs)
     if isinstance(params, AlwaysSometimesParams):

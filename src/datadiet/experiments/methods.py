@@ -18,6 +18,8 @@
   ``source_seeds``) give the selection counts; their fitted mixture splits the data into always / sometimes /
   never, and the run trains on the always set plus part of the sometimes set, drawn once (``mode = "static"``)
   or at every checkpoint (``mode = "dynamic"``). The source runs join the experiment and run first.
+- ``velocity`` and ``barrier``: analyses of training dynamics (paper 1, Fig. 3 and 4) instead of a training
+  run on a subset; see :mod:`datadiet.experiments.analysis_params`. Their labels are :data:`ANALYSIS_KINDS`.
 
 A method is written in a recipe as a table ``[methods.LABEL]`` with ``kind`` (default: the label, when the label
 names a kind) and the kind's parameters (:mod:`datadiet.experiments.params`); the label names the method in
@@ -32,18 +34,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from datadiet.dynamic import make_policy
+from datadiet.experiments.analysis_params import BarrierParams, VelocityParams
 from datadiet.experiments.params import (
     RULES, AlwaysSometimesParams, DynamicParams, FullParams, MethodParams, RandomParams, StaticParams,
 )
 from datadiet.experiments.values import build, check_keys
 
-__all__ = ["METHOD_KINDS", "RULES", "AlwaysSometimesParams", "DynamicParams", "FullParams", "Method",
-           "MethodParams", "RandomParams", "StaticParams", "parse_method", "resolve_references", "single"]
+__all__ = ["ANALYSIS_KINDS", "METHOD_KINDS", "RULES", "AlwaysSometimesParams", "BarrierParams", "DynamicParams",
+           "FullParams", "Method", "MethodParams", "RandomParams", "StaticParams", "VelocityParams", "parse_method",
+           "resolve_references", "single"]
 
 METHOD_KINDS: dict[str, type] = {
     "full": FullParams, "random": RandomParams, "static": StaticParams, "dynamic": DynamicParams,
-    "always_sometimes": AlwaysSometimesParams,
+    "always_sometimes": AlwaysSometimesParams, "velocity": VelocityParams, "barrier": BarrierParams,
 }
+ANALYSIS_KINDS = tuple(kind for kind, params in METHOD_KINDS.items() if params.analysis)
+"""The kinds whose runs analyse training dynamics rather than train on a subset (no test accuracy)."""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Every kind answers the same questions (:class:`MethodParams`): does it take a size ``keep``, is it valid for a
 given run, which cached static scores does it read, which other runs must finish before it can start, and which
-other method of the recipe does it refer to. See :mod:`datadiet.experiments.methods` for the kinds.
+other method of the recipe does it refer to. See :mod:`datadiet.experiments.methods` for the kinds; those of the
+analyses (kernel velocity, error barrier) are in :mod:`datadiet.experiments.analysis_params`.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class MethodParams:
     """Defaults of every kind: takes ``keep``, valid for any run, no static scores, no other run, no reference."""
 
     uses_keep: ClassVar[bool] = True
+    analysis: ClassVar[bool] = False
+    """True for the kinds whose run is an analysis of training dynamics (see :mod:`.analysis_params`), not a
+    training run with a test accuracy."""
     reference_kind: ClassVar[str | None] = None
     """The kind of method :meth:`reference` must name (None: the kind refers to no other method)."""
 

@@ -27,7 +27,7 @@ from datadiet.files import atomic_write
 from datadiet.selection import ccs, keep_highest, keep_lowest, random_subset, save_subset, sliding_window
 from datadiet.selection import subset_from_positions
 
-__all__ = ["Plan", "PlanContext", "make_plan"]
+__all__ = ["Plan", "PlanContext", "make_plan", "run_scores"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _random(params: RandomParams, run: RunConfig, splits: Splits, context: PlanC
     return Plan(subset=positions)
 
 
-def _scores(run: RunConfig, splits: Splits, context: PlanContext) -> tuple[ScoreFile, Plan]:
+def run_scores(run: RunConfig, splits: Splits, context: PlanContext) -> tuple[ScoreFile, Plan]:
     """The run's cached static scores (computed here if missing) and a plan charged with their cost."""
     need = score_need(run)
     if not context.cache.has(need.key):
@@ -95,7 +95,7 @@ def _scores(run: RunConfig, splits: Splits, context: PlanContext) -> tuple[Score
 @make_plan.register
 def _static(params: StaticParams, run: RunConfig, splits: Splits, context: PlanContext) -> Plan:
     train = splits.train
-    scores, plan = _scores(run, splits, context)
+    scores, plan = run_scores(run, splits, context)
     labels = train.y.numpy() if params.class_balanced else None
     plan.subset = _select(params, scores.mean, run.keep, run.seed, labels)
     _save(context, plan.subset, train, params.rule, {"keep": run.keep, **dataclasses.asdict(params)},
@@ -119,7 +119,7 @@ def _dynamic(params: DynamicParams, run: RunConfig, splits: Splits, context: Pla
     pruner = params.pruner(len(train), keep=run.keep, seed=run.seed, epochs=run.train_epochs, labels=train.y)
     plan = Plan()
     if params.init_scores is not None:
-        scores, plan = _scores(run, splits, context)
+        scores, plan = run_scores(run, splits, context)
         _start_from(pruner, scores.mean)
     return _pruned(plan, pruner, params.score_source, splits, context)
 

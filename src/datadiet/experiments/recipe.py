@@ -18,7 +18,8 @@ Tables of a recipe (every unknown key is an error naming the valid ones):
 - ``[plot]``: the main figure, curves of the runs: ``x`` ("pruned", "keep", "samples_seen" or a configuration
   path such as "method.at"), ``panels`` (``["accuracy"]`` or ``["accuracy", "wallclock"]``) and ``methods``.
 - ``[figures.NAME]``: more figures, ``type`` one of :data:`~datadiet.experiments.figures.FIGURE_TYPES`
-  (``curves``, ``selection_counts``, ``correlation``, ``stability``, ``noise``, ``gallery``) with its settings.
+  (``curves``, ``selection_counts``, ``correlation``, ``stability``, ``noise``, ``gallery``, ``velocity``,
+  ``barrier``) with its settings.
   Figures of static scores name static methods (``scores = ["el2n"]``), computed on the ``[base]``
   configuration; a recipe without any ``method`` is a pure analysis (no training runs, only score sets).
 - ``[presets.NAME]``: tables ``experiment``, ``base``, ``grid``, ``methods``, ``plot``, ``figures`` merged over

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from datadiet.experiments.methods import ANALYSIS_KINDS
 from datadiet.experiments.store import DATABASE, ResultRow, ResultStore
 from datadiet.experiments.sweep import read_experiment
 
@@ -157,7 +158,9 @@ def _point(rows: list[ResultRow], varying: list[str]) -> Point:
     """
     first = rows[0].config
     flat = flatten(first)
-    if first["keep"] is None:
+    if first["method"]["kind"] in ANALYSIS_KINDS:
+        pruned = 0.0  # an analysis measures training dynamics on all the data
+    elif first["keep"] is None:
         varying = [k for k in varying if not k.startswith("method.")]
         pruned = float(np.mean([1 - r.metrics["samples_seen"] / (r.config["epochs"] * r.metrics["num_train"])
                                 for r in rows]))

@@ -3,8 +3,8 @@
 Layout of an experiment folder ``OUT``: ``results.sqlite`` (finished runs), ``experiment.json`` (the expanded
 recipe), ``cache/scores/<key>.npz|json`` (shared static scores; their one-run parts in ``cache/scores/runs/``),
 ``runs/<run id>/`` (the trainer's checkpoint while a run is unfinished, its history, the selected subset of
-static methods, the selection counts of dynamic ones). A run started again in the same folder resumes from its
-last finished epoch.
+static methods, the selection counts of dynamic ones, the JSON of numbers of an analysis run). A training run
+started again in the same folder resumes from its last finished epoch.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from datadiet.data.dataset import IndexedDataset
+from datadiet.experiments.analysis_runs import execute_analysis
 from datadiet.experiments.config import RunConfig
 from datadiet.experiments.counts import save_counts
 from datadiet.experiments.plans import Plan, PlanContext, make_plan
@@ -52,7 +53,8 @@ def perform(task: ScoreTask | RunTask) -> dict:
 
 
 def execute_run(run: RunConfig, out_dir: str | Path, device: str | None = None) -> dict:
-    """Train ``run`` (resuming it if its folder holds a checkpoint) and return its metrics.
+    """Train ``run`` (resuming it if its folder holds a checkpoint) and return its metrics; an analysis run
+    (:mod:`~datadiet.experiments.analysis_runs`) performs its analysis instead.
 
     Metrics: the trainer's (test_accuracy, train_seconds, ...) with ``scoring_seconds`` and ``total_seconds``
     including the static scoring charged to the run, plus ``samples_seen``, ``num_train``, the trainer's
@@ -63,7 +65,10 @@ def execute_run(run: RunConfig, out_dir: str | Path, device: str | None = None) 
     splits = run.data.load()
     run_dir = out_dir / RUNS_DIR / run.run_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    plan = make_plan(run.method.params, run, splits, PlanContext(run_dir, ScoreCache(out_dir / CACHE_DIR), device))
+    context = PlanContext(run_dir, ScoreCache(out_dir / CACHE_DIR), device)
+    if run.method.params.analysis:
+        return {**execute_analysis(run, splits, context), "wall_seconds": time.perf_counter() - start}
+    plan = make_plan(run.method.params, run, splits, context)
     model = run.model.build(splits.train, run.seed)
     config = run.trainer_config(len(splits.train))
     result = train(model, splits.train, config, test_data=splits.test, subset=plan.subset,

@@ -2,7 +2,8 @@
 
 Types (a recipe's ``[figures.NAME]`` tables, ``type = ...``; the ``[plot]`` table is the main ``curves``):
 ``curves`` (:mod:`.curves`), ``selection_counts`` (:mod:`.selection`), ``correlation``, ``stability``,
-``noise`` and ``gallery`` (one module each). :func:`plot_experiment` writes them all.
+``noise`` and ``gallery`` (one module each), ``velocity`` and ``barrier`` (:mod:`.dynamics`).
+:func:`plot_experiment` writes them all.
 """
 
 from datadiet.experiments.figures.base import FigureInputs, FigureSpec, FigureType, Rendered, Table

@@ -25,7 +25,18 @@ if TYPE_CHECKING:
     from datadiet.experiments.methods import Method
     from datadiet.experiments.results import ExperimentResults
 
-__all__ = ["FigureInputs", "FigureSpec", "FigureType", "Rendered", "Table"]
+__all__ = ["FigureInputs", "FigureSpec", "FigureType", "Rendered", "Table", "check_shown_methods"]
+
+
+def check_shown_methods(where: str, shown: tuple[str, ...], runs: tuple[RunConfig, ...], kinds: tuple[str, ...],
+                        what: str) -> None:
+    """Raise ``ValueError`` unless some run has a method of ``kinds`` and every ``shown`` label is one of them."""
+    used = sorted({r.method.label for r in runs if r.method.kind in kinds})
+    if not used:
+        raise ValueError(f"{where}: the experiment has no {what} run to show")
+    unknown = [m for m in shown if m not in used]
+    if unknown:
+        raise ValueError(f"{where}.methods: {unknown[0]!r} is no {what} method of the runs; valid: {', '.join(used)}")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ fraction ``pruned`` or ``keep``, ``samples_seen``, or a configuration path such 
 ``wallclock``: training plus scoring wall-clock, static scoring charged to every run that uses it) and
 ``methods`` (the labels shown; default all). Full data, and any series whose runs lack the x key (a random
 subset against the scoring epoch), is a horizontal reference line with its band; random subsets are grey
-(static: dashed, dynamic: dotted); every other method gets a colour.
+(static: dashed, dynamic: dotted); every other method gets a colour. Analysis runs (kernel velocity, error
+barrier) have figures of their own and are not shown.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -22,10 +23,8 @@ from matplotlib.figure import Figure
 from datadiet.analysis.plotting import save_figure
 from datadiet.experiments.config import RunConfig
 from datadiet.experiments.figures.base import FigureInputs, FigureType, Rendered, Table
+from datadiet.experiments.methods import ANALYSIS_KINDS, Method
 from datadiet.experiments.results import AXES, METRICS, Point, flatten
-
-if TYPE_CHECKING:
-    from datadiet.experiments.methods import Method
 
 __all__ = ["PANELS", "CurvesFigure"]
 
@@ -64,7 +63,7 @@ class CurvesFigure(FigureType):
                              f"of the runs such as {', '.join(varying) or 'method.at'}")
 
     def render(self, inputs: FigureInputs, folder: Path) -> Rendered:
-        points = inputs.results.points(self.x, self.methods)
+        points = [p for p in inputs.results.points(self.x, self.methods) if p.kind not in ANALYSIS_KINDS]
         if not points:
             return Rendered(notes=["no run of this figure has finished yet"])
         figure = Figure(figsize=(5.2 * len(self.panels), 4.2), layout="constrained")

@@ -14,11 +14,12 @@ from datadiet.experiments.config import RunConfig
 from datadiet.experiments.figures.base import FigureInputs, FigureSpec, FigureType, Rendered
 from datadiet.experiments.figures.correlation import CorrelationFigure
 from datadiet.experiments.figures.curves import CurvesFigure
+from datadiet.experiments.figures.dynamics import BarrierFigure, VelocityFigure
 from datadiet.experiments.figures.gallery import GalleryFigure
 from datadiet.experiments.figures.noise import NoiseFigure
 from datadiet.experiments.figures.selection import SelectionCountsFigure
 from datadiet.experiments.figures.stability import StabilityFigure
-from datadiet.experiments.methods import Method, single
+from datadiet.experiments.methods import ANALYSIS_KINDS, Method, single
 from datadiet.experiments.results import ExperimentResults
 from datadiet.experiments.scoring import need_of
 from datadiet.experiments.values import build
@@ -30,7 +31,7 @@ __all__ = [
 FIGURES_DIR = "figures"
 FIGURE_TYPES: dict[str, type[FigureType]] = {
     cls.type: cls for cls in (CurvesFigure, SelectionCountsFigure, CorrelationFigure, StabilityFigure, NoiseFigure,
-                              GalleryFigure)
+                              GalleryFigure, VelocityFigure, BarrierFigure)
 }
 
 
@@ -63,9 +64,11 @@ def parse_figure(name: str, table: dict, methods: dict[str, list[Method]], runs:
 
 
 def figure_entries(results: ExperimentResults) -> list[dict]:
-    """The stored figures of an experiment folder: the main figure (if a run has finished) and the others."""
+    """The stored figures of an experiment folder: the main figure (if a training run has finished: analysis runs
+    have figures of their own) and the others."""
     main = {"name": "", "type": CurvesFigure.type, "settings": results.info["plot"], "scores": {}, "data": None}
-    return ([main] if results.rows else []) + results.info.get("figures", [])
+    trained = any(row.config["method"]["kind"] not in ANALYSIS_KINDS for row in results.rows)
+    return ([main] if trained else []) + results.info.get("figures", [])
 
 
 def render_entry(entry: dict, results: ExperimentResults, folder: Path) -> Rendered:

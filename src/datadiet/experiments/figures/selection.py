@@ -17,7 +17,7 @@ from datadiet.dynamic import plot_selection_counts
 from datadiet.dynamic.truncated_mixture import NAMES
 from datadiet.experiments.config import RunConfig
 from datadiet.experiments.counts import pooled_counts
-from datadiet.experiments.figures.base import FigureInputs, FigureType, Rendered, Table
+from datadiet.experiments.figures.base import FigureInputs, FigureType, Rendered, Table, check_shown_methods
 
 if TYPE_CHECKING:
     from datadiet.experiments.methods import Method
@@ -43,13 +43,7 @@ class SelectionCountsFigure(FigureType):
 
     def check(self, where: str, runs: tuple[RunConfig, ...], methods: dict[str, list["Method"]]) -> None:
         """The methods must be dynamic methods that some run uses."""
-        dynamic = sorted({r.method.label for r in runs if r.method.kind in _KINDS})
-        if not dynamic:
-            raise ValueError(f"{where}: the experiment has no dynamic run whose selections could be counted")
-        unknown = [m for m in self.methods if m not in dynamic]
-        if unknown:
-            raise ValueError(f"{where}.methods: {unknown[0]!r} is no dynamic method of the runs; valid: "
-                             f"{', '.join(dynamic)}")
+        check_shown_methods(where, self.methods, runs, _KINDS, "dynamic")
 
     def render(self, inputs: FigureInputs, folder: Path) -> Rendered:
         kinds = _KINDS if self.methods else ("dynamic",)

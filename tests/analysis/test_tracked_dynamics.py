@@ -1,0 +1,94 @@
+"""The whole-experiment functions that ``datadiet dynamics`` and the sweep share: a tracked run's kernel velocity
+against its run recorded and swept by hand, the seeding of a parent's barriers, and the plots with bands."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from datadiet.analysis import (
+    StateRecorder, TrackedVelocity, alpha_grid, noise_title, plot_error_barriers, plot_kernel_velocity,
+    seeded_spawn_barriers, spawn_barriers, tracked_velocity, velocity_sweep,
+)
+from datadiet.training import TrainConfig, train
+
+CONFIG = TrainConfig(epochs=3, batch_size=16, seed=5, progress=False)
+
+
+def test_tracked_velocity_is_the_first_epochs_of_the_schedule_recorded_and_swept(blobs, tiny_mlp) -> None:
+    scores = np.random.default_rng(0).random(len(blobs))
+    model = tiny_mlp(3)
+    result = tracked_velocity(model, blobs, CONFIG, scores, track_epochs=2, ranks=[0, 30, 86], window=10,
+                              device="cpu", progress=False)
+    by_hand = tiny_mlp(3)
+    recorder = StateRecorder()
+    train(by_hand, blobs, replace(CONFIG, stop_at=2), callbacks=[recorder], device="cpu")
+    expected = velocity_sweep(tiny_mlp(), recorder.ordered(), blobs, scores, [0, 30, 86], window=10, progress=False)
+    assert sorted(recorder.states) == [0, 1, 2] and result.velocity.shape == (2, 3)
+    np.testing.assert_array_equal(result.velocity, expected)
+    assert result.ranks.tolist() == [0, 30, 86] and result.window == 10
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), by_hand.state_dict().values()))
+
+
+def test_tracked_velocity_defaults_to_the_whole_schedule_and_evenly_spaced_ranks(blobs, tiny_mlp) -> None:
+    config = replace(CONFIG, epochs=1)
+    result = tracked_velocity(tiny_mlp(), blobs, config, np.arange(len(blobs)), num_ranks=3, window=20,
+                              device="cpu", progress=False)
+    assert result.velocity.shape == (1, 3) and result.ranks.tolist() == [0, 38, 76]  # N = 96
+    assert set(result.to_dict()) == {"ranks", "velocity", "window", "rows"}
+
+
+@pytest.mark.parametrize(("config", "options", "message"), [
+    (CONFIG, {"track_epochs": 4}, r"track_epochs must be in \[1, 3\]"),
+    (CONFIG, {"track_epochs": 0}, "track_epochs"),
+    (TrainConfig(steps=10, progress=False), {}, "in epochs"),
+    (CONFIG, {"ranks": [90], "window": 10}, "starting ranks"),
+])
+def test_tracked_velocity_checks_its_arguments(blobs, tiny_mlp, config, options, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        tracked_velocity(tiny_mlp(), blobs, config, np.zeros(len(blobs)), progress=False, **options)
+
+
+def test_extremes_average_the_lowest_and_highest_tenth_of_the_ranks() -> None:
+    velocity = np.arange(10.0).reshape(2, 5)
+    result = TrackedVelocity(np.array([0, 10, 50, 90, 100]), velocity, 10)
+    bottom, top = result.extremes()
+    np.testing.assert_array_equal(bottom, velocity[:, :2].mean(1))
+    np.testing.assert_array_equal(top, velocity[:, 3:].mean(1))
+    bottom, top = TrackedVelocity(np.array([0, 40, 80]), velocity[:, :3], 10).extremes()
+    np.testing.assert_array_equal(bottom, velocity[:, 0])
+    np.testing.assert_array_equal(top, velocity[:, 2])
+
+
+def test_seeded_barriers_draw_every_seed_from_the_parents(blobs) -> None:
+    def net() -> nn.Module:
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
+
+    config = replace(CONFIG, epochs=2, seed=3)
+    options = dict(score_epoch=1, subset_size=20, bn_examples=32, alphas=alpha_grid(3), device="cpu", progress=False)
+    seeded = seeded_spawn_barriers(net(), blobs, config, [0, 1], **options)
+    explicit = spawn_barriers(net(), blobs, config, [0, 1], child_seeds=(7, 8), subset_seed=3, **options)
+    assert seeded.child_seeds == (7, 8) and seeded.to_dict() == explicit.to_dict()
+
+
+def test_alpha_grid_and_noise_titles() -> None:
+    assert alpha_grid(5) == (0.0, 0.25, 0.5, 0.75, 1.0)
+    with pytest.raises(ValueError, match="at least 2"):
+        alpha_grid(1)
+    assert noise_title(0.0) == "no label noise" and noise_title(0.1) == "10% label noise"
+
+
+def test_plots_take_repetitions_as_bands(tmp_path: Path) -> None:
+    runs = np.random.default_rng(0).random((3, 2, 4))  # 3 seeds, 2 epochs, 4 ranks
+    path = plot_kernel_velocity([0, 10, 20, 30], {"a": runs, "b": runs[0]}, tmp_path / "v.png", title="t")
+    assert path.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="shape"):
+        plot_kernel_velocity([0, 10], {"a": runs}, tmp_path / "bad.png")
+    with pytest.raises(ValueError, match="'a': barriers"):
+        plot_error_barriers([0, 1], {"a": np.zeros((2, 3))}, tmp_path / "bad.png")
