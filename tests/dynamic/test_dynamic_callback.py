@@ -66,4 +66,5 @@ def test_trainer_runs_with_the_callback(blobs, tiny_mlp, tmp_path):
     result = train(tiny_mlp(), blobs, config, callbacks=[callback], out_dir=tmp_path, device="cpu")
     assert [h["examples"] for h in result.history] == [n, 24, 24, 24, 24]
     assert result.metrics["scoring_forward"] == 2 * n  # checkpoints at epochs 1 and 3
+    assert [h["scoring_forward"] for h in result.history] == [0, n, n, 2 * n, 2 * n]  # log.jsonl, epoch by epoch
     assert callback.pruner.num_checkpoints == 2

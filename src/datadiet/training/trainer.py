@@ -194,6 +194,7 @@ class _Run:
         return weights
 
     def _end_epoch(self) -> None:
+        self._count_scoring()
         entry = {"epoch": self.epoch, "step": self.step, **self._epoch_stats, **self.cost.as_dict()}
         self.epoch += 1
         if self.test_data is not None and (self.epoch % self.config.eval_every == 0 or self._finished()):
@@ -209,12 +210,16 @@ class _Run:
 
     def _final_metrics(self) -> dict:
         last = self.history[-1] if self.history else {}
-        self.cost.scoring_forward = sum(int(getattr(cb, "scoring_forward", 0)) for cb in self.callbacks)
+        self._count_scoring()
         return {
             "epochs": self.epoch, "steps": self.step, "train_examples": len(self.positions),
             "test_accuracy": last.get("test_accuracy"), "test_loss": last.get("test_loss"),
             "train_loss": last.get("train_loss"), **self.cost.as_dict(),
         }
+
+    def _count_scoring(self) -> None:
+        """Examples the callbacks' scoring passes have forwarded so far (they keep the count)."""
+        self.cost.scoring_forward = sum(int(getattr(cb, "scoring_forward", 0)) for cb in self.callbacks)
 
     # -- checkpoints --------------------------------------------------------------------------------------
     def _identity(self) -> dict:
