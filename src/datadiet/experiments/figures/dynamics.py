@@ -31,25 +31,24 @@ __all__ = ["BarrierFigure", "VelocityFigure"]
 
 
 class _AnalysisFigure(FigureType):
-    """Shared by both: the methods of one analysis kind, and the JSON of their finished runs."""
+    """Shared by both: the methods of one analysis kind (the figure type names it), and the JSON of their runs."""
 
-    kind: ClassVar[str] = ""
     file: ClassVar[str] = ""
     methods: tuple[str, ...]
 
     def check(self, where: str, runs: tuple[RunConfig, ...], methods: dict[str, list[Method]]) -> None:
-        """The methods must be of this figure's kind and used by some run."""
-        check_shown_methods(where, self.methods, runs, (self.kind,), self.kind)
+        """The methods must be of the kind this figure is named after and used by some run."""
+        check_shown_methods(where, self.methods, runs, (self.type,), self.type)
 
     def points(self, inputs: FigureInputs, x: str) -> list[Point]:
-        return [p for p in inputs.results.points(x, self.methods) if p.kind == self.kind]
+        return [p for p in inputs.results.points(x, self.methods) if p.kind == self.type]
 
     def records(self, inputs: FigureInputs, point: Point) -> list[dict]:
         """The JSON of each run (seed) of ``point``."""
         return [json.loads((inputs.run_dir(run_id) / self.file).read_text()) for run_id in point.run_ids]
 
     def missing(self) -> Rendered:
-        return Rendered(notes=[f"no {self.kind} run of this figure has finished yet"])
+        return Rendered(notes=[f"no {self.type} run of this figure has finished yet"])
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,6 @@ class VelocityFigure(_AnalysisFigure):
 
     methods: tuple[str, ...] = ()
     type: ClassVar[str] = "velocity"
-    kind: ClassVar[str] = "velocity"
     file: ClassVar[str] = VELOCITY_FILE
 
     def render(self, inputs: FigureInputs, folder: Path) -> Rendered:
@@ -94,7 +92,6 @@ class BarrierFigure(_AnalysisFigure):
 
     methods: tuple[str, ...] = ()
     type: ClassVar[str] = "barrier"
-    kind: ClassVar[str] = "barrier"
     file: ClassVar[str] = BARRIER_FILE
 
     def render(self, inputs: FigureInputs, folder: Path) -> Rendered:
