@@ -1,7 +1,7 @@
 """Exact GraNd on one batch: datadiet's hooks against a training step, a per-example loop and torch.func vmap(grad).
 
-Command:  /work/venv/bin/python benchmarks/bench_grand.py            # small_cnn, ResNet18 width 0.25 and full width
-          /work/venv/bin/python benchmarks/bench_grand.py --quick    # small_cnn and ResNet18 width 0.25, 2 repetitions
+Command:  python benchmarks/bench_grand.py            # small_cnn, ResNet18 width 0.25 and full width
+          python benchmarks/bench_grand.py --quick    # small_cnn and ResNet18 width 0.25, 2 repetitions
 Runtime:  about 10 minutes on 2 CPU cores (full-width ResNet18 dominates; --quick: under a minute).
 Expected: ours <= 1.2x a training step at full width and <= 2x on every model, faster than the loop and vmap.
 

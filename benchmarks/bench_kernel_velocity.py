@@ -1,7 +1,7 @@
 """One kernel-velocity point (100 examples, 10 classes): datadiet's blocked kernel against materializing Psi.
 
-Command:  /work/venv/bin/python benchmarks/bench_kernel_velocity.py
-          /work/venv/bin/python benchmarks/bench_kernel_velocity.py --no-timing --widths 0.0625 0.125 0.25 0.5
+Command:  python benchmarks/bench_kernel_velocity.py
+          python benchmarks/bench_kernel_velocity.py --no-timing --widths 0.0625 0.125 0.25 0.5
 Runtime:  about 5 minutes on an idle 2-core machine (timing at width 0.25: 2.5 minutes; memory probes at widths
           0.0625-0.25: 2 minutes); width 0.5 adds about 6 minutes (ours only).
 Expected: ours about 1.5x the naive time at width 0.25 for about a quarter of its memory; the naive peak grows as

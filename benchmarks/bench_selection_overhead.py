@@ -1,6 +1,6 @@
 """Cost of one dynamic-pruning selection at a checkpoint, for one million examples.
 
-Command:  /work/venv/bin/python benchmarks/bench_selection_overhead.py [--n 1000000] [--reps 5] [--threads 1]
+Command:  python benchmarks/bench_selection_overhead.py [--n 1000000] [--reps 5] [--threads 1]
 Runtime:  about a minute on 2 CPU cores.
 Expected: every policy well under a second per selection (tens to a few hundred ms), i.e. negligible next to
           the scoring pass or one training epoch over the same examples.

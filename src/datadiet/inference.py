@@ -9,7 +9,9 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-__all__ = ["eval_mode", "inference_model"]
+__all__ = ["Device", "check_batch_size", "eval_mode", "forward_batch_size", "inference_model", "model_device"]
+
+Device = torch.device | str | None
 
 
 def inference_model(model: nn.Module, x: torch.Tensor, device: torch.device) -> tuple[nn.Module, torch.memory_format]:
@@ -34,3 +36,30 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
     finally:
         for module, flag in flags:
             module.training = flag
+
+
+def model_device(model: nn.Module, device: Device) -> torch.device:
+    """The device to compute on: ``device`` if given, else the device of the model's parameters.
+
+    The model is never moved: it must already live on ``device``.
+    """
+    if device is not None:
+        return torch.device(device)
+    first = next(model.parameters(), None)
+    return first.device if first is not None else torch.device("cpu")
+
+
+def check_batch_size(batch_size: int) -> None:
+    if not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
+def forward_batch_size(batch_size: int | None, device: torch.device) -> int:
+    """``batch_size`` checked, or the default for forward passes: 1024 on accelerators, 128 on the CPU.
+
+    On the CPU larger batches were up to 2x slower (their activations page-fault under the default allocator).
+    """
+    if batch_size is None:
+        return 128 if device.type == "cpu" else 1024
+    check_batch_size(batch_size)
+    return batch_size

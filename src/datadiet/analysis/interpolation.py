@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from torch.optim.swa_utils import update_bn
 
 from datadiet.data.dataset import IndexedDataset
-from datadiet.scores.common import Device, model_device
+from datadiet.inference import Device, model_device
 from datadiet.training import predict_logits
 
 __all__ = [
@@ -106,7 +106,9 @@ def interpolation_errors(
     return errors
 
 
-def error_rate(model: nn.Module, data: IndexedDataset, *, batch_size: int = 1024, device: Device = None) -> float:
+def error_rate(
+    model: nn.Module, data: IndexedDataset, *, batch_size: int | None = None, device: Device = None
+) -> float:
     """Fraction of ``data`` that ``model`` (evaluation mode, un-augmented inputs) misclassifies."""
     wrong = predict_logits(model, data, batch_size=batch_size, device=device).argmax(1) != data.y.cpu()
     return int(wrong.sum()) / len(data)

@@ -28,8 +28,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, jacrev, vmap
 
-from datadiet.inference import eval_mode
-from datadiet.scores.common import Device, model_device
+from datadiet.inference import Device, eval_mode, model_device
 
 __all__ = ["DEFAULT_BLOCK_BYTES", "kernel_velocity", "logit_kernel"]
 

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from datadiet.data.dataset import IndexedDataset
-from datadiet.scores.common import Device
+from datadiet.inference import Device
 from datadiet.selection.budget import check_scores
 from datadiet.training import TrainConfig, train
 

@@ -15,6 +15,7 @@ from torch.utils.data import TensorDataset
 from datadiet.data.dataset import IndexedDataset
 from datadiet.dynamic.pruner import DynamicPruner
 from datadiet.dynamic.scoring import scoring_pass, scoring_positions
+from datadiet.inference import Device
 from datadiet.training.hooks import BatchResult, Callback
 
 __all__ = ["DynamicPruningCallback", "SCORE_SOURCES"]
@@ -31,7 +32,7 @@ class DynamicPruningCallback(Callback):
 
     def __init__(
         self, pruner: DynamicPruner, data: IndexedDataset | TensorDataset, *, score_source: str = "pass",
-        batch_size: int = 1024, device: torch.device | str | None = None,
+        batch_size: int | None = None, device: Device = None,
     ) -> None:
         if score_source not in SCORE_SOURCES:
             raise ValueError(f"unknown score_source {score_source!r}; valid: {', '.join(SCORE_SOURCES)}")

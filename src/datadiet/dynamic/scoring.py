@@ -17,7 +17,7 @@ from torch.utils.data import TensorDataset
 
 from datadiet.data.dataset import IndexedDataset
 from datadiet.dynamic.distributed import all_gather_scores, is_distributed, replica_info
-from datadiet.inference import eval_mode, inference_model
+from datadiet.inference import Device, eval_mode, forward_batch_size, inference_model, model_device
 
 __all__ = ["scoring_pass", "scoring_positions", "split_inputs"]
 
@@ -41,11 +41,6 @@ def scoring_positions(n: int) -> torch.Tensor:
     return torch.arange(rank, per_rank * world, world) % n
 
 
-def _model_device(model: nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
 @torch.inference_mode()
 def _losses(model: nn.Module, x: torch.Tensor, y: torch.Tensor, positions: torch.Tensor, batch_size: int,
             device: torch.device, memory_format: torch.memory_format) -> torch.Tensor:
@@ -59,18 +54,16 @@ def _losses(model: nn.Module, x: torch.Tensor, y: torch.Tensor, positions: torch
 
 
 def scoring_pass(
-    model: nn.Module, data: IndexedDataset | TensorDataset, *, batch_size: int = 1024,
-    device: torch.device | str | None = None,
+    model: nn.Module, data: IndexedDataset | TensorDataset, *, batch_size: int | None = None, device: Device = None,
 ) -> torch.Tensor:
     """Per-example cross-entropy of ``model`` on all of ``data``, shape ``(N,)``, float32, on the CPU.
 
-    ``device`` defaults to the model's. Number of examples this process forwards:
-    ``len(scoring_positions(N))``.
+    ``device`` defaults to the model's, ``batch_size`` to :func:`~datadiet.inference.forward_batch_size`'s.
+    Number of examples this process forwards: ``len(scoring_positions(N))``.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
     x, y = split_inputs(data)
-    device = torch.device(device) if device is not None else _model_device(model)
+    device = model_device(model, device)
+    batch_size = forward_batch_size(batch_size, device)
     positions = scoring_positions(len(y))
     fast, memory_format = inference_model(model, x, device)
     with eval_mode(fast):

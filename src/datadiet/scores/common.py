@@ -1,18 +1,15 @@
-"""Helpers shared by the score functions: reading data, choosing the device, evaluation mode, batching."""
+"""Helpers shared by the score functions: reading data."""
 
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from datadiet.data.dataset import IndexedDataset
 
-__all__ = ["Data", "Device", "check_batch_size", "forward_batch_size", "inputs_and_labels", "model_device"]
+__all__ = ["Data", "inputs_and_labels"]
 
 Data = IndexedDataset | tuple[torch.Tensor, torch.Tensor]
 """An :class:`IndexedDataset`, or a pair ``(x (N, ...), y (N,))`` of input and integer label tensors."""
-
-Device = torch.device | str | None
 
 
 def inputs_and_labels(data: Data) -> tuple[torch.Tensor, torch.Tensor]:
@@ -27,30 +24,3 @@ def inputs_and_labels(data: Data) -> tuple[torch.Tensor, torch.Tensor]:
     if y.dtype.is_floating_point or y.dtype == torch.bool:
         raise ValueError(f"labels y must be integer class indices, got dtype {y.dtype}")
     return x, y.long()
-
-
-def model_device(model: nn.Module, device: Device) -> torch.device:
-    """The device to compute on: ``device`` if given, else the device of the model's parameters.
-
-    The model is never moved: it must already live on ``device``.
-    """
-    if device is not None:
-        return torch.device(device)
-    first = next(model.parameters(), None)
-    return first.device if first is not None else torch.device("cpu")
-
-
-def check_batch_size(batch_size: int) -> None:
-    if not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-
-
-def forward_batch_size(batch_size: int | None, device: torch.device) -> int:
-    """``batch_size`` checked, or the default for forward passes: 1024 on accelerators, 128 on the CPU.
-
-    On the CPU larger batches were up to 2x slower (their activations page-fault under the default allocator).
-    """
-    if batch_size is None:
-        return 128 if device.type == "cpu" else 1024
-    check_batch_size(batch_size)
-    return batch_size

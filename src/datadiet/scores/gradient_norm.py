@@ -28,10 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from datadiet.inference import eval_mode
-from datadiet.scores.common import (
-    Data, Device, check_batch_size, forward_batch_size, inputs_and_labels, model_device,
-)
+from datadiet.inference import Device, check_batch_size, eval_mode, forward_batch_size, model_device
+from datadiet.scores.common import Data, inputs_and_labels
 from datadiet.scores.layer_norms import LAYER_TYPES, layer_sq_norms, supports
 
 __all__ = ["BACKENDS", "grand", "grand_last_layer"]

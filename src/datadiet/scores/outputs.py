@@ -2,7 +2,7 @@
 
 All model scores run the network in evaluation mode (BatchNorm uses running statistics) under
 ``torch.inference_mode`` on un-augmented inputs, in batches of ``batch_size`` (default: 1024 on accelerators, 128
-on the CPU, see :func:`~datadiet.scores.common.forward_batch_size`), and compute the score in float64 from the
+on the CPU, see :func:`~datadiet.inference.forward_batch_size`), and compute the score in float64 from the
 logits. Every function returns a float64 array ``(N,)`` in the dataset's position order (= original order), and a
 higher value always means harder / more important (kept by "prune the lowest").
 """
@@ -16,10 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from datadiet.inference import eval_mode, inference_model
-from datadiet.scores.common import (
-    Data, Device, check_batch_size, forward_batch_size, inputs_and_labels, model_device,
+from datadiet.inference import (
+    Device, check_batch_size, eval_mode, forward_batch_size, inference_model, model_device,
 )
+from datadiet.scores.common import Data, inputs_and_labels
 
 __all__ = ["el2n", "input_norm", "loss_scores", "margin"]
 

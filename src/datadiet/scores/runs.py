@@ -17,7 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from datadiet.data.dataset import IndexedDataset
-from datadiet.scores.common import Device
+from datadiet.inference import Device
 from datadiet.scores.registry import ScoreMethod, get_score
 from datadiet.training import TrainConfig, default_device, train
 

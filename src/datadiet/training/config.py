@@ -17,7 +17,8 @@ class TrainConfig:
     time) or ``steps`` (optimizer steps whatever the subset size: paper 1's protocol). The learning rate is
     multiplied by ``lr_gamma`` at each fraction of the budget in ``lr_milestones`` (the papers: x0.2 at epochs
     60, 120 and 160 of 200). ``stop_at`` ends the run early, in the budget's unit, without changing the schedule
-    (scores "at epoch t" come from runs of the full schedule stopped at t).
+    (scores "at epoch t" come from runs of the full schedule stopped at t). ``eval_batch_size`` None takes the
+    device's default for forward passes (:func:`datadiet.inference.forward_batch_size`).
     """
 
     epochs: int | None = None
@@ -33,7 +34,7 @@ class TrainConfig:
     seed: int = 0
     augment: str | None = None
     eval_every: int = 1
-    eval_batch_size: int = 1024
+    eval_batch_size: int | None = None
     precision: str = "auto"
     progress: bool = True
 
@@ -46,7 +47,7 @@ class TrainConfig:
         if self.stop_at is not None and not 0 <= self.stop_at <= budget:
             raise ValueError(f"stop_at must be in [0, {budget}] {self.budget_unit}, got {self.stop_at}")
         for name in ("batch_size", "eval_batch_size", "eval_every"):
-            if getattr(self, name) <= 0:
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.lr <= 0 or self.weight_decay < 0 or not 0 <= self.momentum < 1:
             raise ValueError("need lr > 0, weight_decay >= 0 and momentum in [0, 1)")
