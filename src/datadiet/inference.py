@@ -57,7 +57,8 @@ def check_batch_size(batch_size: int) -> None:
 def forward_batch_size(batch_size: int | None, device: torch.device) -> int:
     """``batch_size`` checked, or the default for forward passes: 1024 on accelerators, 128 on the CPU.
 
-    On the CPU larger batches were up to 2x slower (their activations page-fault under the default allocator).
+    On the CPU a pass in batches of 1024 cost 2.5x one in batches of 128 (``benchmarks/bench_el2n.py
+    --batch-sizes``: their activations page-fault under the default allocator).
     """
     if batch_size is None:
         return 128 if device.type == "cpu" else 1024

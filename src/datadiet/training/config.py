@@ -47,8 +47,9 @@ class TrainConfig:
         if self.stop_at is not None and not 0 <= self.stop_at <= budget:
             raise ValueError(f"stop_at must be in [0, {budget}] {self.budget_unit}, got {self.stop_at}")
         for name in ("batch_size", "eval_batch_size", "eval_every"):
-            if getattr(self, name) is not None and getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be positive, got {value}")
         if self.lr <= 0 or self.weight_decay < 0 or not 0 <= self.momentum < 1:
             raise ValueError("need lr > 0, weight_decay >= 0 and momentum in [0, 1)")
         if any(not 0 < m < 1 for m in self.lr_milestones):
