@@ -127,3 +127,20 @@ def test_pixels_undo_the_normalization_and_refuse_non_images(swept, blobs):
     np.testing.assert_allclose(images[..., 0], (raw[:, 0] / raw.max()).numpy(), atol=1e-5)  # digits: 0..16
     with pytest.raises(ValueError, match=r"galleries show images .* shape \(96, 8\)"):
         pixels(dataclasses.replace(blobs, meta={}))
+
+
+def test_curves_give_every_series_its_own_style():
+    """Full data and random subsets keep their fixed colours; a second series of one kind (full data at another
+    noise level) gets another dash pattern, so no two lines of a panel look alike."""
+    from collections import Counter
+
+    from datadiet.experiments.figures.curves import _style
+
+    colours, used = iter(["C0", "C1"]), Counter()
+    methods = [{"kind": "full"}, {"kind": "full"}, {"kind": "random"}, {"kind": "dynamic", "policy": "random"},
+               {"kind": "random"}, {"kind": "static"}, {"kind": "dynamic", "policy": "ucb"}]
+    styles = [_style(m, colours, used) for m in methods]
+    looks = [(s["color"], str(s["linestyle"])) for s in styles]
+    assert len(set(looks)) == len(looks)
+    assert [s["color"] for s in styles] == ["black", "black", "grey", "grey", "grey", "C0", "C1"]
+    assert [s["linestyle"] for s in styles[:4]] == ["-", "-.", "--", ":"]

@@ -6,13 +6,14 @@ fraction ``pruned`` or ``keep``, ``samples_seen``, or a configuration path such 
 ``wallclock``: training plus scoring wall-clock, static scoring charged to every run that uses it) and
 ``methods`` (the labels shown; default all). Full data, and any series whose runs lack the x key (a random
 subset against the scoring epoch), is a horizontal reference line with its band; random subsets are grey
-(static: dashed, dynamic: dotted); every other method gets a colour. Analysis runs (kernel velocity, error
+(static: dashed, dynamic: dotted), and a second series of the same kind (full data at another noise level) the
+same colour with another dash pattern; every other method gets a colour. Analysis runs (kernel velocity, error
 barrier) have figures of their own and are not shown.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -88,32 +89,43 @@ def _panel(ax: Axes, points: list[Point], panel: str, axis: str) -> None:
     xs = [p.x(axis) for p in points if p.kind != "full" and p.x(axis) is not None] or [0.0, 1.0]
     span = (min(xs), max(xs))
     colours = iter(f"C{i}" for i in range(100))
+    used: Counter = Counter()
     for name, members in series.items():
+        style = _style(members[0].method, colours, used)
         if all(p.kind == "full" or p.x(axis) is None for p in members):
-            _reference_line(ax, name, members, panel, span, colours)
+            _reference_line(ax, name, members, panel, span, style)
         else:
-            _curve(ax, name, [p for p in members if p.x(axis) is not None], panel, axis, colours)
+            _curve(ax, name, [p for p in members if p.x(axis) is not None], panel, axis, style)
     ax.set_xlabel(_axis_name(axis))
     ax.set_ylabel(label)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
 
 
-def _style(method: dict, colours) -> dict:
-    """Full data black, random subsets grey (static dashed, dynamic dotted), other methods the next colour."""
-    if method["kind"] == "full":
-        return {"color": "black", "linestyle": "-"}
-    if method["kind"] == "random":
-        return {"color": "grey", "linestyle": "--"}
-    if method.get("policy") == "random":
-        return {"color": "grey", "linestyle": ":"}
-    return {"color": next(colours), "linestyle": "-"}
+_FIXED = {"full": ("black", "-"), "random": ("grey", "--"), "random_dynamic": ("grey", ":")}
+_REPEATS = ("-.", (0, (6, 2)), (0, (1, 2, 4, 2)))  # dash patterns for the 2nd, 3rd, ... series of one fixed style
+
+
+def _style(method: dict, colours, used: Counter) -> dict:
+    """Full data black, random subsets grey (static dashed, dynamic dotted), other methods the next colour.
+
+    The fixed styles repeat when the grid has more series of one kind (full data at two noise levels): each
+    repeat keeps the colour and takes the next dash pattern of ``_REPEATS`` (``used`` counts them per panel).
+    """
+    kind = "random_dynamic" if method.get("policy") == "random" else method["kind"]
+    if kind not in _FIXED:
+        return {"color": next(colours), "linestyle": "-"}
+    colour, linestyle = _FIXED[kind]
+    repeat = used[kind]
+    used[kind] += 1
+    if repeat:
+        linestyle = _REPEATS[(repeat - 1) % len(_REPEATS)]
+    return {"color": colour, "linestyle": linestyle}
 
 
 def _reference_line(ax: Axes, name: str, members: list[Point], panel: str, span: tuple[float, float],
-                    colours) -> None:
+                    style: dict) -> None:
     """A horizontal line at the mean with its band, across the x range of the other series."""
-    style = _style(members[0].method, colours)
     for p in members:
         mean, low, high = p.stats(panel)
         suffix = f", pruned {p.pruned:g}" if len(members) > 1 else ""
@@ -121,11 +133,10 @@ def _reference_line(ax: Axes, name: str, members: list[Point], panel: str, span:
         ax.fill_between(span, low, high, color=style["color"], alpha=0.12, linewidth=0)
 
 
-def _curve(ax: Axes, name: str, members: list[Point], panel: str, axis: str, colours) -> None:
+def _curve(ax: Axes, name: str, members: list[Point], panel: str, axis: str, style: dict) -> None:
     members = sorted(members, key=lambda p: p.x(axis))
     stats = [p.stats(panel) for p in members]
     x = [p.x(axis) for p in members]
-    style = _style(members[0].method, colours)
     n = sorted({len(p.seeds) for p in members})
     ax.plot(x, [s[0] for s in stats], marker="o", markersize=4, label=f"{name} (n={'/'.join(map(str, n))})",
             **style)
