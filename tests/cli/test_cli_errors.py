@@ -39,6 +39,7 @@ def score_file(tmp_path_factory):
     (["train", *DIGITS, "--epochs", "1", "--dynamic", "ucb", "--keep", "1.3", "--out", "x"], "keep"),
     (["score", *DIGITS, "--method", "bogus", "--epoch", "1", "--out", "x.npz"], "valid:"),
     (["nonsense"], "invalid choice"),
+    (["train", *DIGITS, "--epochs", "1", "--lr", "1e30", "--out", "x"], "lower the learning rate"),
 ])
 def test_bad_arguments(capsys, tmp_path, argv, expected):
     argv = [str(tmp_path / a) if a in ("x", "x.npz") else a for a in argv]

@@ -157,3 +157,11 @@ def test_predict_logits_restores_each_modules_own_mode(blobs):
     model[1].eval()  # a frozen BatchNorm inside a training model
     predict_logits(model, blobs)
     assert model.training and model[0].training and not model[1].training
+
+
+def test_a_diverged_run_stops_with_a_clear_error_and_keeps_no_checkpoint(blobs, tiny_mlp, tmp_path):
+    from datadiet.training import TrainingDiverged
+
+    with pytest.raises(TrainingDiverged, match=r"diverged in epoch 1: .*lower the learning rate \(lr = 1e\+30\)"):
+        train(tiny_mlp(), blobs, _config(lr=1e30, epochs=2), out_dir=tmp_path, device="cpu")
+    assert not (tmp_path / "checkpoint.pt").exists()

@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from datadiet.training.trainer import TrainingDiverged
+
 __all__ = ["main"]
 
 COMMANDS = (
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, TrainingDiverged) as error:
         print(f"datadiet {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

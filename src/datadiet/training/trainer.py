@@ -31,9 +31,13 @@ from datadiet.training.evaluate import evaluate
 from datadiet.training.hooks import BatchResult, Callback, RunCost
 from datadiet.training.schedule import lr_factor
 
-__all__ = ["TrainResult", "train"]
+__all__ = ["TrainResult", "TrainingDiverged", "train"]
 
 CHECKPOINT = "checkpoint.pt"
+
+
+class TrainingDiverged(FloatingPointError):
+    """The weights became NaN or infinite: the run stops, rather than report the accuracy of a dead network."""
 
 
 @dataclass
@@ -194,6 +198,7 @@ class _Run:
         return weights
 
     def _end_epoch(self) -> None:
+        self._check_finite()
         self._count_scoring()
         entry = {"epoch": self.epoch, "step": self.step, **self._epoch_stats, **self.cost.as_dict()}
         self.epoch += 1
@@ -207,6 +212,14 @@ class _Run:
             _call(cb, "on_epoch_end", self.epoch - 1, self.model)
         if self.out_dir is not None:
             self._save()
+
+    def _check_finite(self) -> None:
+        """Raise :class:`TrainingDiverged` if a weight is NaN or infinite (no checkpoint of it is kept)."""
+        if all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            return
+        raise TrainingDiverged(f"training diverged in epoch {self.epoch + 1}: the weights are NaN or infinite "
+                               f"(training loss {self._epoch_stats['train_loss']:.4g}); lower the learning rate "
+                               f"(lr = {self.config.lr:g})")
 
     def _final_metrics(self) -> dict:
         last = self.history[-1] if self.history else {}
