@@ -11,7 +11,8 @@ import pytest
 from datadiet.experiments import estimate, expand, load_recipe, load_results, run_sweep, score_need, write_report
 from datadiet.experiments.recipe import merge, read_recipe
 
-RECIPES = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "experiments").glob("*.toml"))
+RECIPES_DIR = Path(__file__).resolve().parents[2] / "experiments"
+RECIPES = sorted(p.stem for p in RECIPES_DIR.glob("*.toml"))
 SHARED_FASHION = "shared/data/fashion-mnist"
 PAPER_DATASETS = {"cifar10", "cifar100", "cinic10"}
 STAND_INS = {"cifar100", "cinic10", "vgg16"}  # what the cpu presets cannot use: their headers say so
@@ -54,9 +55,17 @@ def _data_and_models(experiment) -> tuple[set, set]:
     return data, models
 
 
-@pytest.mark.parametrize("name", RECIPES)
-def test_cpu_preset_fits_in_30_minutes_on_real_data_and_thin_networks(name, recipes):
-    experiment = load_recipe(recipes / f"{name}.toml", preset="cpu")
+CPU_PRESETS = [(name, preset) for name in RECIPES for preset in read_recipe(RECIPES_DIR / f"{name}.toml")["presets"]
+               if preset.startswith("cpu")]
+
+
+def test_every_recipe_has_a_cpu_preset():
+    assert {name for name, preset in CPU_PRESETS if preset == "cpu"} == set(RECIPES)
+
+
+@pytest.mark.parametrize(("name", "preset"), CPU_PRESETS)
+def test_cpu_presets_fit_in_30_minutes_on_real_data_and_thin_networks(name, preset, recipes):
+    experiment = load_recipe(recipes / f"{name}.toml", preset=preset)
     minutes = estimate(experiment.runs, experiment.figure_needs()).total() * experiment.epoch_seconds / 60
     assert minutes < 25, minutes  # leaves room for evaluation and start-up
     data, models = _data_and_models(experiment)
