@@ -3,6 +3,7 @@ against its run recorded and swept by hand, the seeding of a parent's barriers, 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -75,6 +76,58 @@ def test_seeded_barriers_draw_every_seed_from_the_parents(blobs) -> None:
     seeded = seeded_spawn_barriers(net(), blobs, config, [0, 1], **options)
     explicit = spawn_barriers(net(), blobs, config, [0, 1], child_seeds=(7, 8), subset_seed=3, **options)
     assert seeded.child_seeds == (7, 8) and seeded.to_dict() == explicit.to_dict()
+
+
+class Crash(Exception):
+    """Stands for a process killed during the measurement that follows the training."""
+
+
+def _crash_on_call(monkeypatch, module: str, name: str, call: int) -> None:
+    """Make ``module.name`` raise :class:`Crash` on its ``call``-th call (1-based)."""
+    original, calls = getattr(sys.modules[module], name), []
+
+    def wrapper(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise Crash
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sys.modules[module], name, wrapper)
+
+
+def test_barriers_resume_their_training_from_out_dir(blobs, tmp_path, monkeypatch) -> None:
+    def net() -> nn.Module:
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
+
+    config = replace(CONFIG, epochs=3)
+    options = dict(score_epoch=1, subset_size=20, bn_examples=32, alphas=alpha_grid(3), device="cpu", progress=False)
+    expected = spawn_barriers(net(), blobs, config, [0, 2], **options)
+    with monkeypatch.context() as patch:
+        _crash_on_call(patch, "datadiet.analysis.barrier", "interpolation_errors", call=2)
+        with pytest.raises(Crash):
+            spawn_barriers(net(), blobs, config, [0, 2], out_dir=tmp_path, **options)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["child-e0-s1", "child-e0-s2", "child-e2-s1", "child-e2-s2",
+                                                          "parent"]
+    finished = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/checkpoint.pt")}
+    resumed = spawn_barriers(net(), blobs, config, [0, 2], out_dir=tmp_path, **options)
+    assert resumed.to_dict() == expected.to_dict()
+    assert all(p.stat().st_mtime_ns == t for p, t in finished.items())  # no training repeated
+
+
+def test_tracked_velocity_resumes_its_training_from_out_dir(blobs, tiny_mlp, tmp_path, monkeypatch) -> None:
+    scores = np.random.default_rng(0).random(len(blobs))
+    options = dict(track_epochs=2, ranks=[0, 40], window=10, device="cpu", progress=False)
+    expected = tracked_velocity(tiny_mlp(3), blobs, CONFIG, scores, **options)
+    with monkeypatch.context() as patch:
+        _crash_on_call(patch, "datadiet.analysis.velocity", "velocity_sweep", call=1)
+        with pytest.raises(Crash):
+            tracked_velocity(tiny_mlp(3), blobs, CONFIG, scores, out_dir=tmp_path, **options)
+    checkpoint = tmp_path / "checkpoint.pt"
+    written = checkpoint.stat().st_mtime_ns
+    resumed = tracked_velocity(tiny_mlp(3), blobs, CONFIG, scores, out_dir=tmp_path, **options)
+    np.testing.assert_array_equal(resumed.velocity, expected.velocity)
+    assert checkpoint.stat().st_mtime_ns == written
 
 
 def test_alpha_grid_and_noise_titles() -> None:

@@ -1,7 +1,7 @@
 """The analysis kinds ``velocity`` and ``barrier`` (paper 1, Fig. 3 and 4) in the runner: their configuration is
 checked like every kind's, a grid over ``keep`` does not multiply them, and a sweep of each recipe's tiny preset
 writes JSON, store rows and figures whose numbers are the library's (and the ``datadiet dynamics`` command's) for
-the same seeds."""
+the same seeds; a run stopped after some training resumes it."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 
 from datadiet.analysis import alpha_grid, seeded_spawn_barriers, tracked_velocity
+from datadiet.analysis import barrier as barrier_module
 from datadiet.cli import dynamics_cmd
 from datadiet.experiments import (
     ResultStore, ScoreCache, estimate, expand, load_recipe, load_results, run_sweep, score_need,
 )
 from datadiet.experiments.figures import plot_experiment, render_all
-from datadiet.experiments.recipe import merge
+from datadiet.experiments.recipe import merge, read_recipe
 from datadiet.scores import score_runs
 
 RECIPES = Path(__file__).resolve().parents[2] / "experiments"
@@ -169,3 +170,22 @@ def test_figures_show_the_mean_over_seeds_of_the_runs_json(swept):
             row = next(r for r in table.rows if r[0] == "highest")
             assert [cell.split(" ")[0] for cell in row[1:-1]] == [f"{v:.3f}" for v in mean] and row[-1] == "2"
         assert len(plot_experiment(load_results(folder))) == 1
+
+
+def _stopped(*args, **kwargs):
+    raise OSError("stopped")  # stands for a process killed after the first children's training
+
+
+def test_a_barrier_run_stopped_in_its_measurement_resumes_its_training(swept, tmp_path, monkeypatch):
+    _, folder, rows, _ = swept["paper1_fig4_error_barrier"]
+    recipe = read_recipe(RECIPES / "paper1_fig4_error_barrier.toml")
+    one_seed = expand(merge(recipe, {"presets": {"tiny": {"grid": {"seed": [1]}}}}), preset="tiny", base_dir=RECIPES)
+    with monkeypatch.context() as patch:
+        patch.setattr(barrier_module, "interpolation_errors", _stopped)
+        assert run_sweep(one_seed, tmp_path, progress=False).failed
+    (run,) = one_seed.runs
+    training = tmp_path / "runs" / run.run_id / "training"
+    assert {p.parent.name for p in training.glob("*/checkpoint.pt")} == {"parent", "child-e0-s3", "child-e0-s4"}
+    assert not run_sweep(one_seed, tmp_path, progress=False).failed
+    assert not training.exists()
+    assert record(tmp_path, run, "barrier.json") == record(folder, rows[(1, 0.0)], "barrier.json")

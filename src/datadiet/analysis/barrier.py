@@ -110,13 +110,15 @@ def spawn_barriers(
     subset_seed: int = 0,
     device: torch.device | str | None = None,
     progress: bool = True,
+    out_dir: str | os.PathLike | None = None,
 ) -> SpawnBarriers:
     """Fig. 4's experiment from the freshly initialized ``model`` (not modified) and the parent's ``config``
     (the full schedule, in epochs; its ``stop_at`` is ignored).
 
     The parent trains (seed ``config.seed``) to the latest spawn or score epoch; the subsets come from its EL2N
     after ``score_epoch`` epochs; at each spawn epoch two children (``child_seeds``) train to ``config.epochs``.
-    Costs ``max(spawn, score) + 2 * sum(E - t)`` epochs of training.
+    Costs ``max(spawn, score) + 2 * sum(E - t)`` epochs of training. With ``out_dir`` every training keeps its
+    checkpoint there (``parent/``, ``child-e<t>-s<seed>/``): a call with the same arguments resumes them.
     """
     spawns = tuple(sorted({int(t) for t in spawn_epochs}))
     if config.epochs is None or not spawns or spawns[0] < 0 or spawns[-1] >= config.epochs:
@@ -128,9 +130,10 @@ def spawn_barriers(
     if len(set(child_seeds)) != 2:
         raise ValueError(f"need two different child seeds, got {child_seeds!r}")
     device = torch.device(device) if device is not None else default_device()
+    folder = (lambda name: Path(out_dir) / name) if out_dir is not None else (lambda name: None)
     recorder = StateRecorder({*spawns, score_epoch})
     train(copy.deepcopy(model), train_data, replace(config, stop_at=max(*spawns, score_epoch)),
-          callbacks=[recorder], device=device)
+          callbacks=[recorder], out_dir=folder("parent"), device=device)
     scorer = copy.deepcopy(model).to(device)
     scorer.load_state_dict(recorder.states[score_epoch])
     subsets = score_subsets(el2n(scorer, train_data, device=device), subset_size, seed=subset_seed)
@@ -138,8 +141,8 @@ def spawn_barriers(
     eval_sets |= {"test": test_data} if test_data is not None else {}
     rows: dict[str, list[np.ndarray]] = {name: [] for name in eval_sets}
     for t in tqdm(spawns, desc="spawn", disable=not progress, leave=False):
-        children = [train_child(model, recorder.states[t], train_data, config, start_epoch=t, seed=s, device=device)
-                    for s in child_seeds]
+        children = [train_child(model, recorder.states[t], train_data, config, start_epoch=t, seed=s,
+                                out_dir=folder(f"child-e{t}-s{s}"), device=device) for s in child_seeds]
         errors = interpolation_errors(model, *children, eval_sets, bn_data=train_data if recompute_bn else None,
                                       alphas=alphas, bn_examples=bn_examples, seed=subset_seed, device=device)
         for name, e in errors.items():

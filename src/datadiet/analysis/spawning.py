@@ -14,6 +14,7 @@ seed), which is exactly what a child must not be.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -54,12 +55,14 @@ def train_child(
     start_epoch: int,
     seed: int,
     device=None,
+    out_dir: str | os.PathLike | None = None,
 ) -> dict[str, Tensor]:
     """Train a copy of ``model`` loaded with ``parent_state`` for the rest of ``config``; its final CPU state.
 
-    ``config`` is the parent's full schedule; ``model`` is not modified.
+    ``config`` is the parent's full schedule; ``model`` is not modified. With ``out_dir`` the child keeps the
+    trainer's checkpoint there and a call with the same arguments resumes it (see :func:`datadiet.training.train`).
     """
     child = copy.deepcopy(model)
     child.load_state_dict(parent_state)
-    train(child, data, continuation_config(config, start_epoch, seed), device=device)
+    train(child, data, continuation_config(config, start_epoch, seed), out_dir=out_dir, device=device)
     return copy_state(child)

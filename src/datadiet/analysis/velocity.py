@@ -150,13 +150,15 @@ def tracked_velocity(
     chunk_params: int | None = None,
     device: Device = None,
     progress: bool = True,
+    out_dir: str | os.PathLike | None = None,
 ) -> TrackedVelocity:
     """Fig. 3's experiment: train the freshly initialized ``model`` (in place) for the first ``track_epochs``
     epochs (default: all) of ``config``'s schedule (seed ``config.seed``), keeping its state after every epoch,
     then measure the kernel velocity of each window between consecutive states (:func:`velocity_sweep`).
 
     ``scores`` ``(N,)`` order ``data`` (computed in runs independent of this one); the windows start at ``ranks``
-    or, without them, at ``num_ranks`` evenly spaced ranks.
+    or, without them, at ``num_ranks`` evenly spaced ranks. With ``out_dir`` the training keeps its checkpoint
+    (the recorded states included) there, and a call with the same arguments resumes it.
     """
     if config.epochs is None:
         raise ValueError("kernel velocity counts time in epochs: give the schedule in epochs, not steps")
@@ -168,7 +170,7 @@ def tracked_velocity(
     else:
         starts = check_ranks(ranks, len(data), window)
     recorder = StateRecorder(range(track + 1))
-    train(model, data, replace(config, stop_at=track), callbacks=[recorder], device=device)
+    train(model, data, replace(config, stop_at=track), callbacks=[recorder], out_dir=out_dir, device=device)
     velocity = velocity_sweep(model, recorder.ordered(), data, scores, starts, window=window,
                               chunk_examples=chunk_examples, chunk_params=chunk_params, progress=progress)
     return TrackedVelocity(starts, velocity, window)

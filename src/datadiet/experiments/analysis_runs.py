@@ -4,7 +4,9 @@ A ``velocity`` run writes ``velocity.json`` into its run folder (:meth:`~datadie
 plus the run's label noise, dataset and scores), a ``barrier`` run ``barrier.json``
 (:meth:`~datadiet.analysis.SpawnBarriers.to_dict` plus the seed and BatchNorm handling), each atomically. Both
 call the library's functions that ``datadiet dynamics`` calls (:func:`~datadiet.analysis.tracked_velocity`,
-:func:`~datadiet.analysis.seeded_spawn_barriers`). An analysis run keeps no checkpoint: stopped, it starts over.
+:func:`~datadiet.analysis.seeded_spawn_barriers`). Their training keeps checkpoints in ``training/`` of the run folder:
+stopped, a run resumes its training and repeats only the measurement; ``training/`` is removed once the JSON is
+written.
 
 Metrics (the result store's row): ``velocity_bottom_decile_e<e>`` / ``velocity_top_decile_e<e>`` (mean velocity
 between epochs e and e + 1 of the windows in the lowest / highest tenth of the measured starting ranks) and
@@ -15,6 +17,7 @@ between epochs e and e + 1 of the windows in the lowest / highest tenth of the m
 
 from __future__ import annotations
 
+import shutil
 import time
 from functools import singledispatch
 
@@ -30,12 +33,14 @@ __all__ = ["BARRIER_FILE", "VELOCITY_FILE", "analyse", "execute_analysis"]
 
 VELOCITY_FILE = "velocity.json"
 BARRIER_FILE = "barrier.json"
+TRAINING_DIR = "training"
 
 
 def execute_analysis(run: RunConfig, splits: Splits, context: PlanContext) -> dict:
     """Perform the analysis of ``run`` (an analysis kind), write its JSON and return its metrics."""
     start = time.perf_counter()
     metrics = analyse(run.method.params, run, splits, context)
+    shutil.rmtree(context.run_dir / TRAINING_DIR, ignore_errors=True)
     seconds = time.perf_counter() - start
     config = run.schedule()
     return {
@@ -59,7 +64,7 @@ def _velocity(params: VelocityParams, run: RunConfig, splits: Splits, context: P
         run.model.build(train, run.seed), train, run.schedule(), scores.mean, track_epochs=params.tracked(run),
         ranks=params.ranks or None, num_ranks=params.num_ranks or 10, window=params.window,
         chunk_examples=params.chunk_examples, chunk_params=params.chunk_params, device=context.device,
-        progress=False)
+        progress=False, out_dir=context.run_dir / TRAINING_DIR)
     write_json(context.run_dir / VELOCITY_FILE, {
         "analysis": "kernel velocity", "seed": run.seed, "label_noise": run.data.options.label_noise,
         "dataset": train.name, "num_train": len(train), "epochs_tracked": params.tracked(run),
@@ -78,7 +83,7 @@ def _barrier(params: BarrierParams, run: RunConfig, splits: Splits, context: Pla
         run.model.build(splits.train, run.seed), splits.train, run.schedule(), params.spawn_epochs,
         score_epoch=params.score_epoch, subset_size=params.subset_size, alphas=alpha_grid(params.alphas),
         recompute_bn=params.recompute_bn, bn_examples=params.bn_examples, test_data=splits.test,
-        device=context.device, progress=False)
+        device=context.device, progress=False, out_dir=context.run_dir / TRAINING_DIR)
     write_json(context.run_dir / BARRIER_FILE, {
         "analysis": "error barrier", "seed": run.seed, "dataset": splits.train.name,
         "num_train": len(splits.train), "bn_recompute": params.recompute_bn, **result.to_dict()})
