@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from datadiet.analysis import barrier as barrier_module
 from datadiet.cli import dynamics_cmd
 
 SMALL = ["--dataset", "digits", "--per-class", "20", "--model", "mlp", "--width", "0.125", "--epochs", "2",
@@ -32,6 +33,7 @@ def test_velocity_writes_numbers_and_figure(tmp_path: Path) -> None:
     velocity = np.array(record["runs"][1]["velocity"])
     assert velocity.shape == (2, 2) and np.all((velocity > 0) & (velocity < 1))
     assert (out / "velocity.png").stat().st_size > 0
+    assert not (out / "training").exists()
 
 
 def test_barrier_writes_numbers_and_figure(tmp_path: Path) -> None:
@@ -43,6 +45,27 @@ def test_barrier_writes_numbers_and_figure(tmp_path: Path) -> None:
     assert np.array(record["barriers"]["random"]).shape == (1, 2)
     assert record["repeats"][0]["alphas"] == [0.0, 0.5, 1.0]
     assert (out / "barrier.png").stat().st_size > 0
+    assert not (out / "training").exists()
+
+
+def _stopped(*args, **kwargs):
+    raise OSError("stopped")  # stands for a process killed after the first children's training
+
+
+def test_the_same_command_resumes_a_stopped_barrier(tmp_path: Path, monkeypatch) -> None:
+    argv = ["barrier", *SMALL, "--spawn-epochs", "0,1", "--score-epoch", "1", "--subset-size", "30", "--alphas", "3"]
+    assert dynamics(*argv, "--out", str(tmp_path / "whole")) == 0
+    out = tmp_path / "stopped"
+    with monkeypatch.context() as patch:
+        patch.setattr(barrier_module, "interpolation_errors", _stopped)
+        with pytest.raises(OSError, match="stopped"):
+            dynamics(*argv, "--out", str(out))
+    assert {p.parent.name for p in (out / "training" / "seed0").glob("*/checkpoint.pt")} == {
+        "parent", "child-e0-s1", "child-e0-s2"}
+    assert dynamics(*argv, "--out", str(out)) == 0
+    assert not (out / "training").exists()
+    whole, resumed = (json.loads((tmp_path / name / "barrier.json").read_text()) for name in ("whole", "stopped"))
+    assert resumed["repeats"] == whole["repeats"] and resumed["barriers"] == whole["barriers"]
 
 
 @pytest.mark.parametrize(("argv", "message"), [

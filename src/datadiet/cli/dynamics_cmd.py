@@ -5,7 +5,8 @@ velocity of windows of 100 score-consecutive training examples between consecuti
 rank; optionally at several label-noise levels (one panel each). ``barrier`` (Fig. 4): train a parent, spawn two
 children at each spawn epoch, and measure the linear-interpolation error barrier between them on the 1000
 highest-EL2N, 1000 lowest-EL2N and 1000 random training examples (EL2N of the parent at --score-epoch) and on the
-test set. Each writes a JSON of numbers and a PNG into --out.
+test set. Each writes a JSON of numbers and a PNG into --out. Stopped, the same command resumes the training from
+the checkpoints it keeps in --out/training/ (removed once the JSON is written) and repeats only the measurement.
 
 The same analyses run as experiment recipes, several seeds and label-noise levels at once, with results kept in
 an experiment folder (``datadiet sweep experiments/paper1_fig3_kernel_velocity.toml`` and
@@ -36,6 +37,7 @@ paper, CIFAR-10 and ResNet18 (a GPU)::
 from __future__ import annotations
 
 import argparse
+import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -57,6 +59,8 @@ from datadiet.files import write_json
 from datadiet.training import TrainConfig
 
 __all__ = ["add_parser", "run"]
+
+TRAINING_DIR = "training"  # checkpoints of the analyses' training while the command runs
 
 
 def _list(kind):
@@ -127,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
                   model={"name": args.model, "width": args.width})
     out = Path(args.out)
     write_json(out / f"{args.analysis}.json", record)
+    shutil.rmtree(out / TRAINING_DIR, ignore_errors=True)
     print(f"{args.analysis}: {record['seconds']:.0f} s -> {out / (args.analysis + '.json')}, "
           f"{out / (args.analysis + '.png')}")
     return 0
@@ -153,7 +158,8 @@ def _velocity(args: argparse.Namespace) -> dict:
         result = tracked_velocity(
             build_model(args, data, args.seed), data, config, scores, track_epochs=track, ranks=args.ranks,
             num_ranks=args.num_ranks, window=args.window, chunk_examples=args.chunk_examples,
-            chunk_params=args.chunk_params, device=args.device, progress=config.progress)
+            chunk_params=args.chunk_params, device=args.device, progress=config.progress,
+            out_dir=Path(args.out) / TRAINING_DIR / f"noise{level:g}")
         panels[noise_title(level)] = result.velocity
         runs.append({"label_noise": level, "dataset": data.name, "num_train": len(data), "scores": score_record,
                      **result.to_dict()})
@@ -183,7 +189,7 @@ def _barrier(args: argparse.Namespace) -> dict:
         build_model(args, splits.train, seed), splits.train, replace(config, seed=seed), args.spawn_epochs,
         score_epoch=args.score_epoch, subset_size=args.subset_size, alphas=alphas,
         recompute_bn=not args.no_bn_recompute, bn_examples=args.bn_examples, test_data=splits.test,
-        device=args.device, progress=config.progress,
+        device=args.device, progress=config.progress, out_dir=Path(args.out) / TRAINING_DIR / f"seed{seed}",
     ) for seed in seeds]
     barriers = {name: np.stack([res.barriers[name] for res in results]) for name in results[0].errors}
     plot_error_barriers(results[0].spawn_epochs, barriers, Path(args.out) / "barrier.png",
