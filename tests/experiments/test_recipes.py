@@ -67,7 +67,7 @@ def test_every_recipe_has_a_cpu_preset():
 def test_cpu_presets_fit_in_30_minutes_on_real_data_and_thin_networks(name, preset, recipes):
     experiment = load_recipe(recipes / f"{name}.toml", preset=preset)
     minutes = estimate(experiment.runs, experiment.figure_needs()).total() * experiment.epoch_seconds / 60
-    assert minutes < 25, minutes  # leaves room for evaluation and start-up
+    assert minutes <= 30, minutes  # epoch_seconds is measured over whole sweeps: start-up and evaluation included
     data, models = _data_and_models(experiment)
     assert {d.dataset for d in data} <= {"fashion-mnist", "mnist1d"}
     assert {d.data_dir for d in data if d.dataset == "fashion-mnist"} <= {str(recipes.parent.parent / SHARED_FASHION)}
