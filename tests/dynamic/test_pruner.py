@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
@@ -60,6 +61,37 @@ def test_paper_options_rank_globally_without_warmup():
     pruner.score_all(scores)
     pruner.set_epoch(0)
     assert set(LABELS[pruner.selection].tolist()) == {3}  # the collapse the class-balanced default prevents
+
+
+@pytest.mark.parametrize("policy", ["uncertainty-ema", "ucb"])
+def test_start_from_static_scores_selects_their_top_k_at_epoch_0(policy):
+    scores = np.random.default_rng(0).random(N)
+    pruner = DynamicPruner(N, policy=policy, keep=0.3, period=2, **PAPER_OPTIONS)
+    pruner.start_from(scores)
+    top = np.argsort(-scores, kind="stable")[:31]  # variance 0: UCB ranks by the scores alone
+    assert sorted(pruner.selection.tolist()) == sorted(top.tolist())
+    assert not pruner.needs_scores(0) and not pruner.needs_scores(1) and pruner.needs_scores(2)
+    with pytest.raises(ValueError, match="before the first epoch"):
+        pruner.start_from(scores)
+
+
+def test_start_from_after_a_warmup_is_the_prior_of_the_first_pass():
+    prior, losses = np.random.default_rng(0).random((2, N))
+    pruner = DynamicPruner(N, policy="uncertainty-ema", keep=0.3, period=1, warmup_epochs=1,
+                           policy_options={"alpha": 0.5}, class_balanced=False)
+    pruner.start_from(prior)
+    assert pruner.selection.tolist() == list(range(N)) and pruner.needs_scores(1)
+    pruner.score_all(torch.as_tensor(losses, dtype=torch.float32))
+    pruner.set_epoch(1)
+    ema = 0.5 * losses + 0.5 * prior
+    assert sorted(pruner.selection.tolist()) == sorted(np.argsort(-ema, kind="stable")[:31].tolist())
+
+
+def test_start_from_needs_a_scored_policy_and_n_scores():
+    with pytest.raises(ValueError, match="does not rank by scores"):
+        DynamicPruner(N, policy="random", keep=0.3, period=1, labels=LABELS).start_from(np.zeros(N))
+    with pytest.raises(ValueError, match=f"shape \\({N},\\)"):
+        DynamicPruner(N, policy="ucb", keep=0.3, period=1, **PAPER_OPTIONS).start_from(np.zeros(N - 1))
 
 
 def test_determinism_and_seed_dependence():

@@ -171,6 +171,19 @@ class DynamicPruner(Sampler[int]):
             raise ValueError(f"score_all needs losses of shape ({self.num_examples},), got {tuple(losses.shape)}")
         self.tracker.observe_all(losses)
 
+    def start_from(self, scores: torch.Tensor | np.ndarray) -> None:
+        """Take static ``scores`` ``(N,)`` (e.g. EL2N; high = keep) as the first observation: EMA = scores,
+        variance 0. Call it before the first epoch. Without a warm-up, epoch 0's selection is made from them now and
+        needs no scoring pass; after a warm-up they are the prior that the first checkpoint's pass updates.
+        """
+        if not self.policy.needs_scores:
+            raise ValueError(f"policy {self.policy.name!r} does not rank by scores: nothing to start from")
+        if self._epoch or self._checkpoint is not None:
+            raise ValueError("start_from must be called before the first epoch")
+        self.score_all(torch.as_tensor(scores, dtype=torch.float32))
+        self.tracker.step()  # the same scores folded in again at a checkpoint change neither EMA nor variance
+        self.set_epoch(0)
+
     def update(self, indices: torch.Tensor, losses: torch.Tensor) -> None:
         """Record training-batch losses ``(B,)`` of the examples at positions ``indices`` ``(B,)``.
 

@@ -120,20 +120,8 @@ def _dynamic(params: DynamicParams, run: RunConfig, splits: Splits, context: Pla
     plan = Plan()
     if params.init_scores is not None:
         scores, plan = run_scores(run, splits, context)
-        _start_from(pruner, scores.mean)
+        pruner.start_from(scores.mean)
     return _pruned(plan, pruner, params.score_source, splits, context)
-
-
-def _start_from(pruner: DynamicPruner, scores: np.ndarray) -> None:
-    """Make static ``scores`` ``(N,)`` the pruner's first observation: EMA = scores, variance 0.
-
-    When epoch 0 is a checkpoint (no warm-up) its selection is made from them now (folding the same scores in
-    again changes neither EMA nor variance), so the trainer's first epoch needs no scoring pass; after a
-    warm-up they are the prior that the first checkpoint's scoring pass updates.
-    """
-    pruner.score_all(torch.as_tensor(scores, dtype=torch.float32))
-    pruner.tracker.step()
-    pruner.set_epoch(0)
 
 
 def _pruned(plan: Plan, pruner: DynamicPruner, source: str, splits: Splits, context: PlanContext) -> Plan:
