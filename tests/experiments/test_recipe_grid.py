@@ -76,6 +76,25 @@ seed = [7]
     assert small.preset == "small" and "presets" not in small.resolved
 
 
+def test_a_preset_extends_another_preset_of_the_recipe(tiny_text):
+    text = tiny_text + """
+[presets.small.base.data]
+per_class = 10
+[presets.small.grid]
+seed = [7]
+[presets.longer]
+extends = "small"
+[presets.longer.base]
+epochs = 3
+[presets.longer.grid]
+method = ["full"]
+"""
+    longer = expand(_toml(text), preset="longer")
+    assert {(r.seed, r.data.options.per_class, r.epochs, r.method.label) for r in longer.runs} == {
+        (7, 10, 3, "full")}
+    assert expand(_toml(text), preset="small").runs[0].epochs == 2  # the extended preset is unchanged
+
+
 def test_run_id_hashes_the_stored_configuration_and_ignores_where_the_data_is(tmp_path):
     run = expand(recipe()).runs[0]
     stored = json.loads(json.dumps(run.to_dict()))

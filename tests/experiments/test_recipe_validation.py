@@ -105,6 +105,17 @@ def test_unknown_preset_lists_the_recipes_presets():
         expand(merge(BASE, {"presets": {"cpu": {}, "tiny": {}}}), preset="gpu")
 
 
+@pytest.mark.parametrize(("presets", "message"), [
+    ({"a": {"extends": "b"}}, "presets.a extends 'b', which is not a preset of this recipe; it has: a"),
+    ({"a": {"extends": ["b"]}}, "presets.a extends \\['b'\\], which is not a preset"),
+    ({"a": {"extends": "b"}, "b": {"extends": "a"}}, "presets extend each other in a cycle: a -> b -> a"),
+    ({"a": {"extends": "a"}}, "in a cycle: a -> a"),
+])
+def test_preset_extends_errors_name_the_presets(presets, message):
+    with pytest.raises(ValueError, match=message):
+        expand(merge(BASE, {"presets": presets}), preset="a")
+
+
 def test_file_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_recipe(tmp_path / "missing.toml")

@@ -23,7 +23,8 @@ Tables of a recipe (every unknown key is an error naming the valid ones):
   Figures of static scores name static methods (``scores = ["el2n"]``), computed on the ``[base]``
   configuration; a recipe without any ``method`` is a pure analysis (no training runs, only score sets).
 - ``[presets.NAME]``: tables ``experiment``, ``base``, ``grid``, ``methods``, ``plot``, ``figures`` merged over
-  the recipe's own (tables merge key by key; any other value, a grid list included, is replaced).
+  the recipe's own (tables merge key by key; any other value, a grid list included, is replaced). With
+  ``extends = "cpu"`` a preset is a variant of the recipe's preset ``cpu``: its tables merge over that one's.
 
 Runs that resolve to the same configuration are run once (``full`` ignores ``keep``, so one full-data run per
 seed serves every fraction). Runs that a run reads (the source runs of ``always_sometimes``) join the
@@ -213,8 +214,23 @@ def _apply_preset(recipe: dict, preset: str | None) -> dict:
         return base
     if preset not in presets:
         raise ValueError(f"unknown preset {preset!r}; this recipe has: {', '.join(presets) or 'none'}")
-    check_keys(presets[preset], PRESET_KEYS, f"presets.{preset}")
-    return merge(base, presets[preset])
+    return merge(base, _preset_tables(presets, preset, ()))
+
+
+def _preset_tables(presets: dict, name: str, chain: tuple[str, ...]) -> dict:
+    """The tables of preset ``name``, merged over those of the preset it extends, if any."""
+    table = presets[name]
+    check_keys(table, ("extends", *PRESET_KEYS), f"presets.{name}")
+    own = {k: v for k, v in table.items() if k != "extends"}
+    if "extends" not in table:
+        return own
+    parent = table["extends"]
+    if not isinstance(parent, str) or parent not in presets:
+        raise ValueError(f"presets.{name} extends {parent!r}, which is not a preset of this recipe; it has: "
+                         f"{', '.join(presets)}")
+    if parent in (*chain, name):
+        raise ValueError(f"presets extend each other in a cycle: {' -> '.join((*chain, name, parent))}")
+    return merge(_preset_tables(presets, parent, (*chain, name)), own)
 
 
 def grid_points(grid: dict) -> list[dict[tuple[str, ...], Any]]:
