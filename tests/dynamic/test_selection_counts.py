@@ -10,7 +10,7 @@ from scipy.stats import truncnorm
 
 from datadiet.dynamic import DynamicPruner, fit_selection_mixture, plot_selection_counts, pool_counts
 from datadiet.dynamic.selection_counts import NAMES
-from datadiet.dynamic.truncated_mixture import _component_logpdf, _nll_and_grad
+from datadiet.dynamic.truncated_mixture import _component_logpdf, _expected_counts, _nll_and_grad
 
 UPPER = 40
 TRUE_MEANS, TRUE_STDS, TRUE_WEIGHTS = np.array([2.0, 18.0, 37.0]), np.array([2.0, 5.0, 2.5]), [0.35, 0.4, 0.25]
@@ -77,6 +77,27 @@ def test_component_density_matches_scipy_truncnorm():
     means, stds = np.array([-15.0, 18.0, 55.0]), np.array([0.5, 5.0, 3.0])
     expected = truncnorm.logpdf(x[:, None], -means / stds, (UPPER - means) / stds, loc=means, scale=stds)
     np.testing.assert_allclose(_component_logpdf(x, means, stds, UPPER), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_expected_counts_match_scipy_truncnorm():
+    means, stds = np.array([-15.0, 18.0, 55.0]), np.array([30.0, 5.0, 3.0])
+    expected = truncnorm.mean(-means / stds, (UPPER - means) / stds, loc=means, scale=stds)
+    np.testing.assert_allclose(_expected_counts(means, stds, UPPER), expected, rtol=1e-9)
+
+
+# Epsilon-greedy's pooled counts (24 selections, 39,000 examples) as a histogram: a hump at 3, a flat band and a
+# spike at 23-24. The fitted band has its location parameter (2.6) below the hump's (3.1) and the spike's (36)
+# above the range: named by location, the band would be "never".
+EGREEDY_HISTOGRAM = [496, 2022, 3686, 4193, 3433, 2271, 1469, 932, 658, 583, 493, 569, 503, 523, 501, 461, 497, 506,
+                     575, 668, 771, 1119, 2747, 5587, 3737]
+
+
+def test_components_are_named_by_their_expected_count_not_their_location():
+    counts = np.repeat(np.arange(25), EGREEDY_HISTOGRAM).astype(float)
+    fit = fit_selection_mixture(counts, 24)
+    assert np.all(np.diff(fit.expected_counts) > 0) and np.all((fit.expected_counts >= 0) & (fit.expected_counts <= 24))
+    assert fit.labels(np.array([3.0, 12.0, 23.0])).tolist() == ["never", "sometimes", "always"]
+    assert fit.expected_counts[0] < 5 and 8 < fit.expected_counts[1] < 16 and fit.expected_counts[2] > 20
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -104,7 +104,7 @@ def test_selection_counts_are_pooled_over_seeds_and_fitted_by_the_library(swept)
     (table,) = rendered["counts"].tables
     (row,) = table.rows
     assert row[:4] == ["ucb", "0.5", "2", "4"]
-    assert row[4:] == [f"{fit.weights[k]:.2f} / {fit.means[k]:.1f} / {sizes[name]}"
+    assert row[4:] == [f"{fit.weights[k]:.2f} / {fit.expected_counts[k]:.1f} / {sizes[name]}"
                        for k, name in enumerate(("never", "sometimes", "always"))]
 
 

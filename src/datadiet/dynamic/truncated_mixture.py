@@ -1,9 +1,11 @@
 """Maximum-likelihood mixture of three normals truncated to [0, upper], for selection counts.
 
-Components are sorted by mean and named "never", "sometimes", "always"; an example belongs to the component of
-highest posterior. Counts are integers while the components are densities, so each standard deviation is kept
-at least half a count (otherwise a component can sit on one value with unbounded likelihood). The likelihood is
-evaluated once per distinct count value, weighted by its multiplicity, with an analytic gradient.
+Components are sorted by their expected count (the mean of the truncated normal, in [0, upper]; not by their
+location parameter, which can lie outside the range: a flat band has its location anywhere) and named "never",
+"sometimes", "always"; an example belongs to the component of highest posterior. Counts are integers while the
+components are densities, so each standard deviation is kept at least half a count (otherwise a component can
+sit on one value with unbounded likelihood). The likelihood is evaluated once per distinct count value, weighted
+by its multiplicity, with an analytic gradient.
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ def _standardized_bounds(means: np.ndarray, stds: np.ndarray, upper: float) -> t
     return (0.0 - means) / stds, (upper - means) / stds
 
 
+def _expected_counts(means: np.ndarray, stds: np.ndarray, upper: float) -> np.ndarray:
+    """Mean of each normal ``(3,)`` truncated to [0, upper]: ``mu + s (phi(a) - phi(b)) / (Phi(b) - Phi(a))``."""
+    a, b = _standardized_bounds(means, stds, upper)
+    log_z = _log_mass(a, b)
+    ratio = np.exp(-0.5 * a**2 - _LOG_SQRT_2PI - log_z) - np.exp(-0.5 * b**2 - _LOG_SQRT_2PI - log_z)
+    return np.clip(means + stds * ratio, 0.0, upper)
+
+
 def _component_logpdf(x: np.ndarray, means: np.ndarray, stds: np.ndarray, upper: float) -> np.ndarray:
     """log density of each normal ``(3,)`` truncated to [0, upper] at ``x`` ``(n,)``, shape ``(n, 3)``."""
     z = (np.asarray(x, dtype=float)[:, None] - means) / stds
@@ -47,13 +57,19 @@ def _component_logpdf(x: np.ndarray, means: np.ndarray, stds: np.ndarray, upper:
 
 @dataclass(frozen=True)
 class SelectionMixture:
-    """Fitted mixture: ``weights``, ``means``, ``stds`` of shape ``(3,)`` sorted by mean, on [0, ``upper``]."""
+    """Fitted mixture on [0, ``upper``]: ``weights``, ``means`` and ``stds`` (the location and scale of each normal
+    before truncation) of shape ``(3,)``, sorted by :attr:`expected_counts`."""
 
     weights: np.ndarray
     means: np.ndarray
     stds: np.ndarray
     upper: float
     log_likelihood: float
+
+    @property
+    def expected_counts(self) -> np.ndarray:
+        """Mean count of each component ``(3,)``, in [0, upper] and increasing: never, sometimes, always."""
+        return _expected_counts(self.means, self.stds, self.upper)
 
     def weighted_logpdf(self, x: np.ndarray) -> np.ndarray:
         """``log(weight_k) + log pdf_k(x)``, shape ``(n, 3)``."""
@@ -141,5 +157,5 @@ def fit_selection_mixture(
             if np.isfinite(result.fun) and (best is None or result.fun < best.fun):
                 best = result
     weights, means, stds = _unpack(best.x)
-    order = np.argsort(means)
+    order = np.argsort(_expected_counts(means, stds, float(upper)), kind="stable")
     return SelectionMixture(weights[order], means[order], stds[order], float(upper), -float(best.fun))
