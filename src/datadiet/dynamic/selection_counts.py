@@ -4,7 +4,7 @@ A pruner counts, per example, the checkpoints whose selection contained it (``Dy
 ``num_checkpoints``). Over several seeds, counts are summed and the upper bound is checkpoints x seeds
 (:func:`pool_counts`). :func:`fit_selection_mixture` fits, by maximum likelihood, a mixture of three normals
 truncated to [0, upper] (:mod:`~datadiet.dynamic.truncated_mixture`); each example is labelled by the component
-of highest posterior, the components sorted by mean: "never", "sometimes", "always".
+of highest posterior, the components sorted by their mean count: "never", "sometimes", "always".
 :func:`plot_selection_counts` draws the histogram with the fitted densities.
 """
 
