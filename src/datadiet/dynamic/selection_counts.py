@@ -45,8 +45,9 @@ def plot_selection_counts(counts: np.ndarray, fit: SelectionMixture, path: str |
     ax.hist(counts, bins=edges, density=True, color="0.8", label="examples")
     grid = np.linspace(0, fit.upper, 400)
     dens = np.exp(fit.weighted_logpdf(grid))
+    expected = fit.expected_counts
     for k, name in enumerate(NAMES):
-        ax.plot(grid, dens[:, k], label=f"{name} (w={fit.weights[k]:.2f}, mean={fit.expected_counts[k]:.1f})")
+        ax.plot(grid, dens[:, k], label=f"{name} (w={fit.weights[k]:.2f}, mean={expected[k]:.1f})")
     ax.plot(grid, dens.sum(axis=1), "k--", linewidth=1, label="mixture")
     ax.set_xlabel(f"times selected (of {fit.upper:g} checkpoints)")
     ax.set_ylabel("density")

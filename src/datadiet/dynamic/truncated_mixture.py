@@ -41,12 +41,16 @@ def _standardized_bounds(means: np.ndarray, stds: np.ndarray, upper: float) -> t
     return (0.0 - means) / stds, (upper - means) / stds
 
 
+def _bound_densities(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``phi(a) / Z`` and ``phi(b) / Z`` with ``Z = Phi(b) - Phi(a)``: the truncation terms of the mean and gradient."""
+    log_mass = _log_mass(a, b)
+    return tuple(np.exp(-0.5 * t**2 - _LOG_SQRT_2PI - log_mass) for t in (a, b))
+
+
 def _expected_counts(means: np.ndarray, stds: np.ndarray, upper: float) -> np.ndarray:
     """Mean of each normal ``(3,)`` truncated to [0, upper]: ``mu + s (phi(a) - phi(b)) / (Phi(b) - Phi(a))``."""
-    a, b = _standardized_bounds(means, stds, upper)
-    log_z = _log_mass(a, b)
-    ratio = np.exp(-0.5 * a**2 - _LOG_SQRT_2PI - log_z) - np.exp(-0.5 * b**2 - _LOG_SQRT_2PI - log_z)
-    return np.clip(means + stds * ratio, 0.0, upper)
+    phi_a, phi_b = _bound_densities(*_standardized_bounds(means, stds, upper))
+    return np.clip(means + stds * (phi_a - phi_b), 0.0, upper)
 
 
 def _component_logpdf(x: np.ndarray, means: np.ndarray, stds: np.ndarray, upper: float) -> np.ndarray:
@@ -106,10 +110,9 @@ def _nll_and_grad(theta: np.ndarray, values: np.ndarray, mult: np.ndarray, upper
     joint = np.log(weights) + _component_logpdf(values, means, stds, upper)
     z = (values[:, None] - means) / stds
     a, b = _standardized_bounds(means, stds, upper)
-    log_mass = _log_mass(a, b)
     total = _logsumexp(joint, axis=1)
     resp = np.exp(joint - total[:, None]) * mult[:, None]
-    phi_a, phi_b = (np.exp(-0.5 * t**2 - _LOG_SQRT_2PI - log_mass) for t in (a, b))
+    phi_a, phi_b = _bound_densities(a, b)
     d_mean = (z + phi_b - phi_a) / stds
     d_log_std = z**2 - 1 + b * phi_b - a * phi_a
     grad = np.concatenate([resp.sum(0)[:2] - mult.sum() * weights[:2], (resp * d_mean).sum(0),

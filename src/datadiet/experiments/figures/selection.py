@@ -60,8 +60,9 @@ class SelectionCountsFigure(FigureType):
             rendered.images.append(plot_selection_counts(pooled.counts, pooled.fit, inputs.path(folder, str(i)),
                                                          title=title))
             sizes = {name: len(members) for name, members in pooled.groups().items()}
+            expected = pooled.fit.expected_counts
             rows.append([p.series, keep, str(len(p.seeds)), str(pooled.upper)]
-                        + [f"{pooled.fit.weights[k]:.2f} / {pooled.fit.expected_counts[k]:.1f} / {sizes[name]}"
+                        + [f"{pooled.fit.weights[k]:.2f} / {expected[k]:.1f} / {sizes[name]}"
                            for k, name in enumerate(NAMES)])
         headers = ["method", "keep", "seeds", "upper"] + [f"{name}: weight / mean / examples" for name in NAMES]
         rendered.tables.append(Table("Fitted mixtures", headers, rows,
