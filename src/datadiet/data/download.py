@@ -17,8 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 __all__ = ["IDX_FILES", "SOURCES", "Source", "md5sum", "check_md5", "download_file", "fetch"]
 
 
@@ -108,6 +106,8 @@ def download_file(url: str, dest: Path, md5: str, *, progress: bool = True, time
 
     A checksum mismatch raises ``ValueError`` (expected and actual md5) and leaves no partial file behind.
     """
+    from tqdm.auto import tqdm
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     tmp = Path(tmp_name)

@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-from tqdm.auto import tqdm
 
 from datadiet.data.archive import locate_tree
 from datadiet.data.splits import Splits, make_split
@@ -52,6 +50,9 @@ def list_images(part: Path, classes: tuple[str, ...]) -> tuple[list[Path], np.nd
 
 def read_images(files: list[Path]) -> np.ndarray:
     """Decode images to ``(N, C, H, W)`` uint8: C = 1 if all are grayscale, else 3 (RGB)."""
+    from PIL import Image
+    from tqdm.auto import tqdm
+
     if not files:
         raise ValueError("no images to read")
     with Image.open(files[0]) as first:
