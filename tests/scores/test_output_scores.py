@@ -69,7 +69,7 @@ def test_tensor_pair_and_eval_mode():
 @pytest.mark.parametrize("score", [el2n, loss_scores, margin])
 def test_bad_data(score, tiny_mlp):
     model = tiny_mlp()
-    with pytest.raises(ValueError, match="IndexedDataset"):
+    with pytest.raises(ValueError, match="cannot score a Tensor: valid data is a pair"):
         score(model, torch.randn(5, 8))
     with pytest.raises(ValueError, match="integer"):
         score(model, (torch.randn(5, 8), torch.rand(5)))

@@ -2,11 +2,16 @@
 
 Start with :func:`load_splits` (a named dataset, normalized) or :func:`prepare` (with label noise, imbalance,
 per-class downsampling or a validation split); :func:`load_arrays` and :func:`from_torch_dataset` bring your own
-data. :func:`augment_batch` augments a batch on its device.
+data into memory. :func:`augment_batch` augments a batch on its device.
+
+Scores and the scoring pass also take your data as it is (any ``Dataset``, ``DataLoader``, tensor pair, or dict
+batches through :class:`DictBatches`; see :mod:`datadiet.data.batches`); :class:`WithPositions` adds each example's
+position to its items, for the dynamic pruner's ``update(positions, losses)``; :func:`labels_of` reads the labels.
 """
 
 from datadiet.data.arrays import from_torch_dataset, load_arrays
 from datadiet.data.augment import AUGMENTATIONS, augment_batch
+from datadiet.data.batches import Batch, Data, DictBatches, WithPositions, iter_batches, labels_of, num_examples
 from datadiet.data.dataset import IndexedDataset, fingerprint
 from datadiet.data.download import SOURCES, Source
 from datadiet.data.normalize import standardize
@@ -17,6 +22,13 @@ from datadiet.data.variants import PAPER_IMBALANCE, add_label_noise, imbalance, 
 
 __all__ = [
     "AUGMENTATIONS",
+    "Batch",
+    "Data",
+    "DictBatches",
+    "WithPositions",
+    "iter_batches",
+    "labels_of",
+    "num_examples",
     "DATASETS",
     "DataOptions",
     "DatasetSpec",

@@ -63,8 +63,9 @@ class IndexedDataset(torch.utils.data.Dataset):
         return len(self.y)
 
     def __getitem__(self, i: int) -> tuple[int, torch.Tensor, torch.Tensor]:
-        """Return ``(original index, x, y)`` of position ``i``."""
-        return int(self.index[i]), self.x[i], self.y[i]
+        """Return ``(position, x, y)`` of position ``i``: what ``DynamicPruner.update`` takes (``index[i]`` is the
+        example's original index in the official files)."""
+        return int(i), self.x[i], self.y[i]
 
     @property
     def input_shape(self) -> tuple[int, ...]:

@@ -8,14 +8,15 @@ Usage in any PyTorch loop::
         if pruner.needs_scores(epoch):                   # scoring pass at a checkpoint (the paper's rule)
             pruner.score_all(scoring_pass(model, ds))
         pruner.set_epoch(epoch)                          # selects at checkpoints, like DistributedSampler
-        for i, x, y in loader:
+        for positions, x, y in loader:                   # ds = WithPositions(your_dataset), or an IndexedDataset
             losses = F.cross_entropy(model(x), y, reduction="none")
-            ...                                          # or pruner.update(i, losses): no extra pass
+            ...                                          # or pruner.update(positions, losses): no extra pass
 
 Call ``set_epoch(epoch)`` at the start of every epoch; without it the pruner stays in its current epoch and
 yields the same order again. Epoch length: k = max(1, keep N rounded half up) in pruned epochs, N in warm-up and
 final full-data epochs, divided among replicas (see :mod:`~datadiet.dynamic.distributed`);
-``epoch_length(e)`` gives it for any epoch so LR schedules can be sized in advance. InfoBatch sets its own size:
+``epoch_length(e)`` gives it for any epoch, and ``total_steps(batch_size)`` the run's optimizer steps, so LR
+schedules can be sized in advance (``len(loader) * epochs`` is wrong). InfoBatch sets its own size:
 for an epoch whose selection is not made yet, ``len()`` / ``epoch_length`` are the size a selection from the
 current losses would have, exact after ``set_epoch``.
 
@@ -266,6 +267,29 @@ class DynamicPruner(Sampler[int]):
 
     def __len__(self) -> int:
         return self.epoch_length(self._epoch)
+
+    def steps_per_epoch(self, epoch: int, batch_size: int, *, drop_last: bool = False) -> int:
+        """Optimizer steps this replica takes in ``epoch`` with a ``DataLoader(batch_size=..., drop_last=...)``."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        n = self.epoch_length(epoch)
+        return n // batch_size if drop_last else -(-n // batch_size)
+
+    def total_steps(self, batch_size: int, *, drop_last: bool = False) -> int:
+        """Optimizer steps of the whole run (all ``epochs``), to size a schedule: ``OneCycleLR(total_steps=...)``.
+
+        The pruner changes the epoch length (all N in warm-up epochs, k after), so ``len(loader) * epochs`` is
+        wrong. Exact for the policies with a fixed budget; InfoBatch sets each epoch's size from the losses, so its
+        total is not known in advance (raises ``ValueError``; size per epoch with :meth:`steps_per_epoch` after
+        ``set_epoch``, or take the full-data bound ``epochs * ceil(N / batch_size)``).
+        """
+        if self.schedule.epochs is None:
+            raise ValueError("total_steps needs the number of epochs: DynamicPruner(..., epochs=...)")
+        if not self.policy.fixed_budget:
+            raise ValueError(f"policy {self.policy.name!r} sets each epoch's size from the losses, so the run's "
+                             "steps are not known in advance; use steps_per_epoch(epoch, batch_size) after "
+                             "set_epoch, or the full-data bound")
+        return sum(self.steps_per_epoch(e, batch_size, drop_last=drop_last) for e in range(self.schedule.epochs))
 
     def loss_weights(self, indices: torch.Tensor) -> torch.Tensor:
         """Loss weights ``(B,)`` (float32, on ``indices``' device) for this epoch; ones unless InfoBatch."""

@@ -3,7 +3,7 @@
 ``grand`` computes ``||grad_w CE(f_w(x_i), y_i)||_2`` over every parameter with ``requires_grad``, with the network
 in evaluation mode (BatchNorm uses its running statistics), on un-augmented inputs. In evaluation mode examples
 are independent, so the gradient of the summed loss with respect to a layer's output, restricted to example i, is
-example i's own. Two backends give the same numbers:
+example i's own. Three backends give the same numbers:
 
 - ``"hooks"`` (fast): one forward and one backward pass per batch. Forward hooks, registered for the call and
   removed afterwards, keep each layer's input; a hook on each layer output receives its gradient. The backward
@@ -11,16 +11,21 @@ example i's own. Two backends give the same numbers:
   products altogether; each layer's per-example norms come from :mod:`datadiet.scores.layer_norms`. Supports
   Linear, Conv1d, Conv2d and BatchNorm1d/2d/3d layers (any other module may appear if it owns no trainable
   parameter), which must see the batch on their first axis and own their parameters unshared.
-- ``"func"``: ``torch.func.vmap(grad)`` over per-example losses: any architecture, slower, and it holds a batch
-  slice of per-example gradients in memory.
+- ``"func"``: ``torch.func.vmap(grad)`` over per-example losses: any architecture that ``vmap`` can trace (inputs
+  may be a dict of tensors, such as token ids), slower, and it holds a batch slice of per-example gradients in
+  memory.
+- ``"loop"``: one backward pass per example: any model at all (e.g. Hugging Face transformers, whose
+  data-dependent control flow ``vmap`` cannot trace), slowest.
 
-``backend="auto"`` uses the hooks when the model allows and otherwise warns and uses ``torch.func``. High value:
+``backend="auto"`` uses the hooks when the model allows, otherwise warns and uses ``torch.func`` if it can trace
+the model (tried on the first example), else the loop. High value:
 a large gradient, an example the network is far from fitting (hard or important); paper 1 keeps the highest.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -28,13 +33,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from datadiet.data.batches import (
+    Batch, Data, Inputs, call_model, checked_logits, first_line, logits_of, score_examples, to_device,
+)
 from datadiet.inference import Device, check_batch_size, eval_mode, forward_batch_size, model_device
-from datadiet.scores.common import Data, inputs_and_labels
 from datadiet.scores.layer_norms import LAYER_TYPES, layer_sq_norms, supports
 
 __all__ = ["BACKENDS", "grand", "grand_last_layer"]
 
-BACKENDS = ("auto", "hooks", "func")
+BACKENDS = ("auto", "hooks", "func", "loop")
 _MAX_GRAD_ELEMENTS = 2**27  # per-example gradients held at once by the torch.func backend (512 MB in float32)
 
 
@@ -43,29 +50,63 @@ def grand(
 ) -> np.ndarray:
     """Exact per-example loss-gradient norms over all trainable parameters, float64 ``(N,)`` in position order.
 
-    Higher = larger gradient = harder / more important. ``batch_size`` examples are processed at once (memory
-    grows with it). ``device`` defaults to the model's; the model is not moved. The model is left as it was:
+    Higher = larger gradient = harder / more important. ``data`` is anything :mod:`datadiet.data.batches`
+    accepts (streamed); ``batch_size`` examples are processed at once (memory grows with it; a ``DataLoader``
+    keeps its own). ``device`` defaults to the model's; the model is not moved. The model is left as it was:
     modes restored, hooks removed, no ``.grad`` written. See the module docstring for ``backend``.
     """
     check_batch_size(batch_size)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    x, y = inputs_and_labels(data)
-    if len(y) == 0:
-        return np.zeros(0)
     device = model_device(model, device)
     _check_independent(model)
-    out = []
     with eval_mode(model):
-        modules, reasons = _plan(model, x[:1].to(device))
-        if reasons and backend == "hooks":
+        norms = _SquaredNorms(model, device, backend)
+        return score_examples(data, norms, batch_size=batch_size).sqrt().numpy()
+
+
+class _SquaredNorms:
+    """Squared per-example gradient norms of each batch, by the backend chosen (and checked) on the first batch."""
+
+    def __init__(self, model: nn.Module, device: torch.device, backend: str) -> None:
+        self.model, self.device, self.backend = model, device, backend
+        self.per_batch: Callable[[nn.Module, Inputs, Tensor], Tensor] = _loop_sq_norms
+
+    def __call__(self, batch: Batch, first: bool) -> Tensor:
+        inputs, y = to_device(batch.inputs, self.device), batch.labels.to(self.device)
+        if first:
+            with torch.no_grad():
+                checked_logits(self.model, batch, inputs, first=True)
+            self.per_batch = self._choose(inputs, y)
+        return self.per_batch(self.model, inputs, y)
+
+    def _choose(self, inputs: Inputs, y: Tensor) -> Callable[[nn.Module, Inputs, Tensor], Tensor]:
+        modules, reasons = _plan(self.model, _rows(inputs, 0, 1))
+        if reasons and self.backend == "hooks":
             raise ValueError("the hooks backend cannot handle this model: " + "; ".join(reasons))
-        if reasons and backend == "auto":
-            warnings.warn("grand: using torch.func per-example gradients because " + "; ".join(reasons), stacklevel=2)
-        per_batch = _func_sq_norms if reasons or backend == "func" else partial(_hook_sq_norms, modules=modules)
-        for i in range(0, len(y), batch_size):
-            out.append(per_batch(model, x[i : i + batch_size].to(device), y[i : i + batch_size].to(device)).cpu())
-    return torch.cat(out).sqrt().numpy()
+        if not reasons and self.backend in ("auto", "hooks"):
+            return partial(_hook_sq_norms, modules=modules)
+        if self.backend == "loop":
+            return _loop_sq_norms
+        try:
+            _func_sq_norms(self.model, _rows(inputs, 0, 1), y[:1])
+        except RuntimeError as err:
+            if self.backend == "func":
+                raise ValueError(f"torch.func cannot trace this model ({first_line(err)}); use backend='loop' or "
+                                 "'auto'") from err
+            warnings.warn(f"grand: one backward pass per example, because torch.func cannot trace this model "
+                          f"({first_line(err)}) and {'; '.join(reasons)}", stacklevel=4)
+            return _loop_sq_norms
+        if self.backend == "auto":
+            warnings.warn("grand: using torch.func per-example gradients because " + "; ".join(reasons), stacklevel=4)
+        return _func_sq_norms
+
+
+def _rows(inputs: Inputs, lo: int, hi: int) -> Inputs:
+    """Examples ``lo:hi`` of a batch of inputs (a tensor, or every tensor of a dict)."""
+    if isinstance(inputs, dict):
+        return {k: v[lo:hi] if isinstance(v, Tensor) else v for k, v in inputs.items()}
+    return inputs[lo:hi]
 
 
 def _check_independent(model: nn.Module) -> None:
@@ -78,7 +119,7 @@ def _check_independent(model: nn.Module) -> None:
             )
 
 
-def _plan(model: nn.Module, probe: Tensor) -> tuple[list[nn.Module], list[str]]:
+def _plan(model: nn.Module, probe: Inputs) -> tuple[list[nn.Module], list[str]]:
     """The modules owning trainable parameters, and the reasons (if any) the hooks backend cannot handle them."""
     owners = [(n, m) for n, m in model.named_modules() if any(p.requires_grad for p in m.parameters(recurse=False))]
     if not owners:
@@ -90,7 +131,9 @@ def _plan(model: nn.Module, probe: Tensor) -> tuple[list[nn.Module], list[str]]:
             if id(p) in owner_of:
                 reasons.append(f"{n!r} shares a parameter with {owner_of[id(p)]!r}")
             owner_of[id(p)] = n
-    if not probe.is_floating_point():
+    if not isinstance(probe, Tensor):
+        reasons.append("the inputs are a dict, not one tensor")
+    elif not probe.is_floating_point():
         reasons.append(f"the inputs are {probe.dtype}, not floating point")
     if not reasons:
         reasons += _probe(model, owners, probe)
@@ -109,7 +152,7 @@ def _probe(model: nn.Module, owners: list[tuple[str, nn.Module]], probe: Tensor)
     handles = [m.register_forward_hook(record) for _, m in owners]
     try:
         with torch.no_grad():
-            model(probe)
+            call_model(model, probe)
     finally:
         for h in handles:
             h.remove()
@@ -165,7 +208,7 @@ def _hook_sq_norms(model: nn.Module, x: Tensor, y: Tensor, modules: list[nn.Modu
     handles = [m.register_forward_hook(recorder.forward_hook) for m in modules]
     try:
         x = x.detach().requires_grad_(True)
-        loss = F.cross_entropy(_at_least_float32(model(x)), y, reduction="sum")
+        loss = F.cross_entropy(_at_least_float32(call_model(model, x)), y, reduction="sum")
         torch.autograd.grad(loss, x)
     finally:
         for h in handles:
@@ -173,23 +216,43 @@ def _hook_sq_norms(model: nn.Module, x: Tensor, y: Tensor, modules: list[nn.Modu
     return recorder.finish()
 
 
-def _func_sq_norms(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+def _func_sq_norms(model: nn.Module, x: Inputs, y: Tensor) -> Tensor:
     """Squared per-example gradient norms ``(B,)`` of one batch with ``torch.func.vmap(grad)``."""
     trainable = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
     fixed = {n: p.detach() for n, p in model.named_parameters() if not p.requires_grad}
     fixed.update(model.named_buffers())
 
-    def loss(params: dict[str, Tensor], xi: Tensor, yi: Tensor) -> Tensor:
-        logits = torch.func.functional_call(model, {**params, **fixed}, (xi[None],))
+    def loss(params: dict[str, Tensor], xi: Inputs, yi: Tensor) -> Tensor:
+        one = _unsqueeze(xi)
+        args, kwargs = ((), one) if isinstance(one, dict) else ((one,), None)
+        logits = logits_of(torch.func.functional_call(model, {**params, **fixed}, args, kwargs))
         return F.cross_entropy(_at_least_float32(logits), yi[None])
 
     per_example = torch.func.vmap(torch.func.grad(loss), in_dims=(None, 0, 0))
     step = max(1, _MAX_GRAD_ELEMENTS // sum(p.numel() for p in trainable.values()))
     out = []
     for i in range(0, len(y), step):
-        grads = per_example(trainable, x[i : i + step], y[i : i + step])
+        grads = per_example(trainable, _rows(x, i, i + step), y[i : i + step])
         out.append(sum(g.flatten(1).square().sum(1, dtype=torch.float64) for g in grads.values()))
     return torch.cat(out)
+
+
+def _unsqueeze(inputs: Inputs) -> Inputs:
+    """One example's inputs with a batch axis of 1 put back (inside ``vmap``)."""
+    if isinstance(inputs, dict):
+        return {k: v[None] if isinstance(v, Tensor) else v for k, v in inputs.items()}
+    return inputs[None]
+
+
+def _loop_sq_norms(model: nn.Module, x: Inputs, y: Tensor) -> Tensor:
+    """Squared per-example gradient norms ``(B,)``: one backward pass per example (any model, slowest)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    out = torch.empty(len(y), dtype=torch.float64, device=y.device)
+    for i in range(len(y)):
+        loss = F.cross_entropy(_at_least_float32(call_model(model, _rows(x, i, i + 1))), y[i : i + 1])
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        out[i] = sum(g.double().square().sum() for g in grads if g is not None)
+    return out
 
 
 def _at_least_float32(logits: Tensor) -> Tensor:
@@ -209,23 +272,23 @@ def grand_last_layer(
     pass in batches like :func:`~datadiet.scores.el2n`. Higher = larger gradient = harder. Raises ``ValueError``
     if the logits do not come from an nn.Linear.
     """
-    x, y = inputs_and_labels(data)
     device = model_device(model, device)
-    batch_size = forward_batch_size(batch_size, device)
     last: list[tuple[nn.Linear, Tensor, Tensor]] = []
+
+    def per_batch(batch: Batch, first: bool) -> Tensor:
+        last.clear()
+        logits = checked_logits(model, batch, to_device(batch.inputs, device), first)
+        return _last_layer_sq_norms(logits, batch.labels.to(device), last)
+
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     handles = [m.register_forward_hook(lambda m, args, out: last.append((m, args[0], out))) for m in linears]
-    out = []
     try:
         with eval_mode(model):
-            for i in range(0, len(y), batch_size):
-                last.clear()
-                logits = model(x[i : i + batch_size].to(device))
-                out.append(_last_layer_sq_norms(logits, y[i : i + batch_size].to(device), last))
+            sq = score_examples(data, per_batch, batch_size=forward_batch_size(batch_size, device))
     finally:
         for h in handles:
             h.remove()
-    return torch.cat(out).sqrt().cpu().numpy() if out else np.zeros(0)
+    return sq.sqrt().numpy()
 
 
 def _last_layer_sq_norms(logits: Tensor, y: Tensor, calls: list[tuple[nn.Linear, Tensor, Tensor]]) -> Tensor:

@@ -2,8 +2,9 @@
 
 All model scores run the network in evaluation mode (BatchNorm uses running statistics) under
 ``torch.inference_mode`` on un-augmented inputs, in batches of ``batch_size`` (default: 1024 on accelerators, 128
-on the CPU, see :func:`~datadiet.inference.forward_batch_size`), and compute the score in float64 from the
-logits. Every function returns a float64 array ``(N,)`` in the dataset's position order (= original order), and a
+on the CPU, see :func:`~datadiet.inference.forward_batch_size`; a ``DataLoader`` keeps its own), and compute the
+score in float64 from the logits. ``data`` is anything :mod:`datadiet.data.batches` accepts: tensors, any
+``Dataset`` or ``DataLoader``, dict batches; it is streamed batch by batch. Every function returns a float64 array ``(N,)`` in the dataset's position order (= original order), and a
 higher value always means harder / more important (kept by "prune the lowest").
 """
 
@@ -16,10 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from datadiet.inference import (
-    Device, check_batch_size, eval_mode, forward_batch_size, inference_model, model_device,
-)
-from datadiet.scores.common import Data, inputs_and_labels
+from datadiet.data.batches import Batch, Data, Forward, describe, score_examples
+from datadiet.inference import Device, check_batch_size, eval_mode, forward_batch_size, model_device
 
 __all__ = ["el2n", "input_norm", "loss_scores", "margin"]
 
@@ -51,12 +50,13 @@ def input_norm(data: Data, *, batch_size: int = 4096) -> np.ndarray:
     A control (Kirsch 2023 found GraNd at initialization correlates with it): high = large input norm.
     """
     check_batch_size(batch_size)
-    x, _ = inputs_and_labels(data)
-    chunks = [
-        torch.linalg.vector_norm(x[i : i + batch_size].flatten(1), dim=1, dtype=torch.float64).cpu()
-        for i in range(0, len(x), batch_size)
-    ]
-    return torch.cat(chunks).numpy() if chunks else np.zeros(0)
+    return score_examples(data, _input_norm, batch_size=batch_size).numpy()
+
+
+def _input_norm(batch: Batch, first: bool) -> Tensor:
+    if not isinstance(batch.inputs, Tensor) or not batch.inputs.is_floating_point():
+        raise ValueError(f"input_norm needs floating-point input tensors, got {describe(batch.inputs)}")
+    return torch.linalg.vector_norm(batch.inputs.flatten(1), dim=1, dtype=torch.float64)
 
 
 def _el2n(logits: Tensor, y: Tensor) -> Tensor:
@@ -78,13 +78,11 @@ def _per_batch(
     model: nn.Module, data: Data, batch_size: int | None, device: Device, score: Callable[[Tensor, Tensor], Tensor]
 ) -> np.ndarray:
     """``score(logits, labels)`` for every batch, from float64 CPU logits ``(B, K)``, in position order."""
-    x, y = inputs_and_labels(data)
     device = model_device(model, device)
-    batch_size = forward_batch_size(batch_size, device)
-    chunks = []
-    fast, memory_format = inference_model(model, x, device)
-    with eval_mode(fast):
-        for i in range(0, len(y), batch_size):
-            logits = fast(x[i : i + batch_size].to(device, memory_format=memory_format)).double().cpu()
-            chunks.append(score(logits, y[i : i + batch_size].cpu()))
-    return torch.cat(chunks).numpy() if chunks else np.zeros(0)
+    with eval_mode(model):
+        forward = Forward(model, device)
+        scores = score_examples(
+            data, lambda batch, first: score(forward(batch, first).double().cpu(), batch.labels.cpu()),
+            batch_size=forward_batch_size(batch_size, device),
+        )
+    return scores.numpy()

@@ -1,0 +1,98 @@
+"""One convention for positions: every dataset form yields positions 0..N-1, also after a variant drops examples."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+from datadiet.data import WithPositions, iter_batches, labels_of, per_class
+from datadiet.dynamic import DynamicPruner
+from synthetic import make_blobs
+
+
+class Pairs(Dataset):
+    """A plain map-style dataset of (x, y) pairs, with a torchvision-style ``targets`` list."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        self.x, self.y, self.targets = x, y, y.tolist()
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return self.x[i], int(self.y[i])
+
+
+def test_indexed_dataset_yields_positions_after_a_variant():
+    data = per_class(make_blobs(), 10, seed=0)
+    assert int(data.index.max()) >= len(data)  # original indices are no longer positions
+    positions = torch.cat([p for p, _, _ in DataLoader(data, batch_size=7)])
+    assert torch.equal(positions, torch.arange(len(data)))
+    pruner = DynamicPruner(len(data), policy="ucb", keep=0.5, period=1, epochs=2, labels=data.y)
+    pruner.update(positions, torch.ones(len(data)))  # the original indices would be out of range
+
+
+def test_with_positions_tuples_and_dicts():
+    x, y = torch.randn(5, 2), torch.arange(5) % 2
+    assert WithPositions(Pairs(x, y))[3][0] == 3 and int(WithPositions(Pairs(x, y))[3][2]) == int(y[3])
+    item = WithPositions([{"input": x[i], "label": y[i]} for i in range(5)])[2]
+    assert item["position"] == 2 and torch.equal(item["input"], x[2])
+    with pytest.raises(ValueError, match="already yields"):
+        WithPositions(make_blobs())
+
+
+@pytest.mark.parametrize("form", ["pair", "tensor_dataset", "dataset", "loader", "shuffled"])
+def test_batches_come_with_their_positions(form):
+    x, y = torch.randn(23, 3), torch.arange(23) % 3
+    data = {
+        "pair": (x, y), "tensor_dataset": TensorDataset(x, y), "dataset": Pairs(x, y),
+        "loader": DataLoader(Pairs(x, y), batch_size=5),
+        "shuffled": DataLoader(WithPositions(Pairs(x, y)), batch_size=5, shuffle=True),
+    }[form]
+    batches = list(iter_batches(data, batch_size=4))
+    positions = torch.cat([b.positions for b in batches])
+    assert sorted(positions.tolist()) == list(range(23))
+    for b in batches:
+        assert torch.equal(b.inputs, x[b.positions]) and torch.equal(b.labels, y[b.positions])
+    assert torch.equal(labels_of(data), y)
+
+
+def test_total_steps_counts_every_epoch_at_its_length():
+    pruner = DynamicPruner(100, policy="random", keep=0.3, period=2, epochs=5, class_balanced=False)
+    lengths = [100, 30, 30, 30, 30]  # one warm-up epoch on all data, then k = 30
+    assert [pruner.epoch_length(e) for e in range(5)] == lengths
+    assert [pruner.steps_per_epoch(e, 8) for e in range(5)] == [13, 4, 4, 4, 4]
+    assert pruner.total_steps(8) == 29 and pruner.total_steps(8, drop_last=True) == 12 + 4 * 3
+
+
+def test_a_one_cycle_schedule_sized_by_total_steps_ends_exactly():
+    x, y = torch.randn(60, 4), torch.arange(60) % 3
+    model = nn.Linear(4, 3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    pruner = DynamicPruner(60, policy="ucb", keep=0.25, period=1, epochs=4, labels=y)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=pruner.total_steps(8))
+    loader = DataLoader(TensorDataset(torch.arange(60), x, y), sampler=pruner, batch_size=8)
+    for epoch in range(4):
+        pruner.set_epoch(epoch)
+        for positions, xb, yb in loader:
+            losses = F.cross_entropy(model(xb), yb, reduction="none")
+            optimizer.zero_grad()
+            losses.mean().backward()
+            optimizer.step()
+            schedule.step()
+            pruner.update(positions, losses.detach())
+    assert schedule.last_epoch == pruner.total_steps(8)  # stepped to its very end, annealed
+    with pytest.raises(ValueError, match="Tried to step"):
+        schedule.step()  # and not a step more
+
+
+def test_total_steps_needs_epochs_and_a_fixed_budget():
+    with pytest.raises(ValueError, match="needs the number of epochs"):
+        DynamicPruner(10, policy="random", keep=0.5, period=1, class_balanced=False).total_steps(4)
+    with pytest.raises(ValueError, match="not known in advance"):
+        DynamicPruner(10, policy="infobatch", period=1, epochs=4).total_steps(4)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        DynamicPruner(10, policy="random", keep=0.5, period=1, epochs=2, class_balanced=False).steps_per_epoch(0, 0)
