@@ -197,8 +197,11 @@ def _tensor_batches(x: Tensor, y: Tensor, pos: Tensor | None, batch_size: int,
     rows = torch.arange(len(y)) if positions is None else positions.cpu().long()
     for start in range(0, len(rows), batch_size):
         r = rows[start:start + batch_size]
-        picked = r.to(x.device)
-        yield Batch(r if pos is None else pos[r].cpu().long(), x[picked], y[r.to(y.device)])
+        if positions is None:  # a view of consecutive rows, no copy
+            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        else:
+            xb, yb = x[r.to(x.device)], y[r.to(y.device)]
+        yield Batch(r if pos is None else pos[r].cpu().long(), xb, yb)
 
 
 def _check_item(dataset: Any) -> None:
