@@ -188,7 +188,7 @@ def iter_batches(data: Data, *, batch_size: int, positions: Tensor | None = None
         if pos is None:
             pos = torch.arange(offset, offset + len(labels)) if positions is None else positions[offset:][:len(labels)]
         offset += len(labels)
-        yield Batch(_positions(pos, len(labels)), inputs, labels)
+        yield Batch(_positions(pos, len(labels), type(source).__name__), inputs, labels)
 
 
 def _tensor_batches(x: Tensor, y: Tensor, pos: Tensor | None, batch_size: int,
@@ -225,7 +225,7 @@ def _batches(loader: DataLoader, name: str) -> Iterator[Any]:
         first = next(iterator)
     except StopIteration:
         return
-    except (TypeError, RuntimeError) as err:
+    except (TypeError, RuntimeError, ValueError) as err:
         raise ValueError(f"could not batch the items of {name}: {first_line(err)}; items must be {EXPECTED_ITEM}, "
                          "of tensors or numbers (add a transform that turns e.g. images into tensors)") from err
     yield first
@@ -245,7 +245,8 @@ def _unpack(batch: Any, adapter: DictBatches | None, name: str) -> tuple[Any, In
         elif not isinstance(x, Tensor):
             raise ValueError(f"{name} yielded inputs of type {type(x).__name__}; expected tensors (or dicts of them)")
         return (pos[0] if pos else None), x, y
-    what = f"a {len(batch)}-tuple" if isinstance(batch, (tuple, list)) else f"a {type(batch).__name__}"
+    kinds = " or ".join(sorted({type(v).__name__ for v in batch})) if isinstance(batch, (tuple, list)) else ""
+    what = f"a {len(batch)}-tuple of {kinds}" if kinds else f"a {type(batch).__name__}"
     raise ValueError(f"{name} yielded {what}; expected items {EXPECTED_ITEM}")
 
 
@@ -266,15 +267,20 @@ def _labels(labels: Any, batch: int | None) -> Tensor:
     return labels.long()
 
 
-def _positions(pos: Any, size: int) -> Tensor:
+def _positions(pos: Any, size: int, name: str) -> Tensor:
     pos = torch.as_tensor(pos).cpu()
     if pos.shape != (size,) or pos.dtype.is_floating_point or pos.dtype == torch.bool:
-        raise ValueError(f"positions must be integers of shape ({size},), got {pos.dtype} of shape {tuple(pos.shape)}")
+        raise ValueError(f"{name} yielded positions (an item's first of three elements, or its 'position' key) "
+                         f"of {pos.dtype} and shape {tuple(pos.shape)}, not integers of shape ({size},); expected "
+                         f"items {EXPECTED_ITEM}")
     return pos.long()
 
 
 def first_line(err: BaseException) -> str:
+    """The message of ``err`` in one line; for an error re-raised from a ``DataLoader`` worker, the original's."""
     text = str(err).strip()
+    if "Original Traceback" in text:
+        text = text.splitlines()[-1]
     return text.splitlines()[0] if text else type(err).__name__
 
 
