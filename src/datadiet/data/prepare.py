@@ -11,7 +11,7 @@ from datadiet.data.registry import load_raw
 from datadiet.data.splits import Splits
 from datadiet.data.variants import PAPER_IMBALANCE, add_label_noise, imbalance, per_class, split_validation
 
-__all__ = ["DataOptions", "prepare"]
+__all__ = ["DataOptions", "prepare", "vary"]
 
 
 def _is_number(v: object) -> bool:
@@ -75,15 +75,22 @@ def prepare(
     validation split is always clean). Normalization statistics are computed on the final training split (after
     all subsetting) and applied to train, val and test. The test split is never changed.
     """
-    train, test, _ = load_raw(name, data_dir, download=download)
+    return standardize(vary(load_raw(name, data_dir, download=download), options))
+
+
+def vary(splits: Splits, options: DataOptions) -> Splits:
+    """The training-split variants of ``options`` applied to ``splits`` in :func:`prepare`'s order (no
+    normalization); a validation split of ``splits`` is kept, and cannot be combined with ``val_fraction``."""
+    train, test, val = splits
+    if val is not None and options.val_fraction > 0:
+        raise ValueError("the splits already hold a validation split: val_fraction must be 0")
     rates = options.keep_rates(train.num_classes)
     if rates is not None:
         train = imbalance(train, rates, options.seed)
     if options.per_class is not None:
         train = per_class(train, options.per_class, options.seed)
-    val = None
     if options.val_fraction > 0:
         train, val = split_validation(train, options.val_fraction, options.seed)
     if options.label_noise > 0:
         train = add_label_noise(train, options.label_noise, options.seed)
-    return standardize(Splits(train, test, val))
+    return Splits(train, test, val)
