@@ -9,8 +9,8 @@ test set. Each writes a JSON of numbers and a PNG into --out. Stopped, the same 
 the checkpoints it keeps in --out/training/ (removed once the JSON is written) and repeats only the measurement.
 
 The same analyses run as experiment recipes, several seeds and label-noise levels at once, with results kept in
-an experiment folder (``datadiet sweep experiments/paper1_fig3_kernel_velocity.toml`` and
-``experiments/paper1_fig4_error_barrier.toml``, then ``datadiet report``); both call the same functions.
+an experiment folder (the shipped recipes ``datadiet sweep paper1_fig3_kernel_velocity`` and
+``paper1_fig4_error_barrier``, then ``datadiet report``); both call the same functions.
 
 Presets (run from the repository root; data in ../shared/data/fashion-mnist):
 
