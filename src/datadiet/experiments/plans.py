@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from datadiet.data import Splits
-from datadiet.dynamic import AlwaysPlusSometimes, DynamicPruner, DynamicPruningCallback
+from datadiet.dynamic import AlwaysPlusSometimes, DynamicPruner
 from datadiet.experiments.config import RunConfig
 from datadiet.experiments.counts import pooled_counts
 from datadiet.experiments.params import AlwaysSometimesParams, DynamicParams, FullParams, RandomParams, StaticParams
@@ -26,6 +26,7 @@ from datadiet.scores import ScoreFile
 from datadiet.files import atomic_write
 from datadiet.selection import ccs, keep_highest, keep_lowest, random_subset, save_subset, sliding_window
 from datadiet.selection import subset_from_positions
+from datadiet.training.dynamic_pruning import DynamicPruningCallback
 
 __all__ = ["Plan", "PlanContext", "make_plan", "run_scores"]
 
@@ -109,7 +110,7 @@ def _select(params: StaticParams, scores: np.ndarray, keep: float, seed: int, la
     if params.rule == "keep_lowest":
         return keep_lowest(scores, keep, labels=labels)
     if params.rule == "sliding_window":
-        return sliding_window(scores, offset=params.offset, size=keep, labels=labels)
+        return sliding_window(scores, keep, offset=params.offset, labels=labels)
     return ccs(scores, keep, beta=params.beta, strata=params.strata, seed=seed, labels=labels)
 
 
