@@ -13,7 +13,9 @@ import pytest
 import torch
 
 from datadiet.experiments import load_recipe, run_sweep
-from datadiet.recipes import FOLDER as RECIPES
+
+REPO = Path(__file__).resolve().parents[2]
+RECIPES = REPO / "experiments"
 
 TINY = """
 [experiment]
@@ -95,7 +97,7 @@ def write_recipe():
 
 @pytest.fixture
 def recipes() -> Path:
-    """The folder of the shipped recipes."""
+    """The folder of the repository's recipes."""
     return RECIPES
 
 

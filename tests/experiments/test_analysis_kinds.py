@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +20,10 @@ from datadiet.experiments import (
 )
 from datadiet.experiments.figures import plot_experiment, render_all
 from datadiet.experiments.recipe import merge, read_recipe
-from datadiet.recipes import FOLDER as RECIPES
 from datadiet.scores import score_runs
+from datadiet.training import trainer_fn
+
+RECIPES = Path(__file__).resolve().parents[2] / "experiments"
 
 BASE = {
     "base": {"budget": "epochs", "epochs": 3, "seed": 0, "method": "v", "data": {"dataset": "digits"},
@@ -102,8 +105,8 @@ def test_velocity_runs_equal_the_librarys_tracked_velocity_for_their_seed(swept)
     run = next(r for r in experiment.runs if (r.seed, r.data.options.label_noise) == (1, 0.1))
     train = run.data.load().train
     params = run.method.params
-    scores = score_runs("el2n", train, lambda seed: run.model.build(train, seed), run.schedule(), at=1, runs=1,
-                        seed0=params.score_seed, progress=False).mean
+    scores = score_runs("el2n", train, lambda seed: run.model.build(train, seed), trainer_fn(train, run.schedule()),
+                        at=1, runs=1, seed0=params.score_seed, progress=False).mean
     expected = tracked_velocity(run.model.build(train, run.seed), train, run.schedule(), scores, track_epochs=2,
                                 num_ranks=4, window=20, progress=False)
     saved = record(folder, rows[(1, 0.1)], "velocity.json")

@@ -8,6 +8,7 @@ from datadiet.experiments import ResultStore, ScoreCache, expand, load_recipe, r
 from datadiet.experiments import scoring
 from datadiet.experiments.recipe import merge
 from datadiet.scores import score_runs
+from datadiet.training import trainer_fn
 
 EL2N_ONLY = {
     "base": {"budget": "epochs", "epochs": 2, "seed": 0, "method": "el2n", "data": {"dataset": "digits", "per_class": 20},
@@ -57,8 +58,8 @@ def test_cached_scores_are_the_librarys_scores_and_runs_train_on_the_highest(tmp
     need = score_need(run)
     cached, _ = ScoreCache(out / "cache" / "scores").load(need.key)
     train = run.data.load().train
-    direct = score_runs("el2n", train, lambda seed: run.model.build(train, seed), run.schedule(), at=1, runs=2,
-                        seed0=0, progress=False)
+    direct = score_runs("el2n", train, lambda seed: run.model.build(train, seed), trainer_fn(train, run.schedule()),
+                        at=1, runs=2, seed0=0, progress=False)
     np.testing.assert_array_equal(cached.runs, direct.runs)
     assert cached.seeds == (0, 1) and cached.time == "epoch 1"
     for r in experiment.runs:
@@ -119,7 +120,7 @@ def test_proxy_scores_are_computed_with_the_proxy_whatever_network_is_trained(tm
     run_sweep(experiment, tmp_path, progress=False)
     cached, _ = ScoreCache(tmp_path / "cache" / "scores").load(need.key)
     train = run.data.load().train
-    direct = score_runs("el2n", train, lambda seed: need.model.build(train, seed), run.schedule(), at=1, runs=2,
-                        seed0=0, progress=False)
+    direct = score_runs("el2n", train, lambda seed: need.model.build(train, seed), trainer_fn(train, run.schedule()),
+                        at=1, runs=2, seed0=0, progress=False)
     np.testing.assert_array_equal(cached.runs, direct.runs)
     assert cached.model == "small_cnn"

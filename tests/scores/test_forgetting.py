@@ -1,4 +1,4 @@
-"""The forgetting counter against a one-example-at-a-time walk over scripted presentations, and with the trainer."""
+"""The forgetting counter against a one-example-at-a-time walk over scripted presentations, and fed by the trainer."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from datadiet.scores import ForgettingCounter
-from datadiet.training import Callback, TrainConfig, train
+from datadiet.callbacks import AccumulatorCallback, Callback
+from datadiet.scores import ForgettingCounter, feed_forgetting
+from datadiet.training import TrainConfig, train
 from reference import naive_forgetting
 
 
@@ -79,8 +80,8 @@ def test_bad_updates():
         counter.update([3], [True])
     with pytest.raises(ValueError, match="same length"):
         counter.update([0, 1], [True])
-    with pytest.raises(ValueError, match="N yet"):
-        ForgettingCounter().update([0], [True])
+    with pytest.raises(ValueError, match="num_examples must be a positive integer"):
+        ForgettingCounter(0)
 
 
 def test_state_dict_resumes_exactly():
@@ -91,9 +92,15 @@ def test_state_dict_resumes_exactly():
     first = ForgettingCounter(10)
     for b in batches[:20]:
         first.update(*b)
-    resumed = ForgettingCounter()
+    resumed = ForgettingCounter(10)
     resumed.load_state_dict(first.state_dict())
     np.testing.assert_array_equal(_count(batches[20:], 10, resumed), _count(batches, 10))
+    with pytest.raises(ValueError, match="the state counts 10 examples, this counter 9"):
+        ForgettingCounter(9).load_state_dict(first.state_dict())
+
+
+def _fed(n: int) -> AccumulatorCallback:
+    return AccumulatorCallback(ForgettingCounter(n), feed_forgetting)
 
 
 class Recorder(Callback):
@@ -101,26 +108,25 @@ class Recorder(Callback):
         self.presentations, self.epochs = [], []
 
     def on_batch_end(self, batch) -> None:
-        self.presentations.append((batch.indices, batch.logits.argmax(1) == batch.labels))
+        self.presentations.append((batch.positions, batch.logits.argmax(1) == batch.labels))
         self.epochs.append(batch.epoch)
 
 
-def test_trainer_callback_counts_training_presentations(blobs, tiny_mlp):
-    counter, recorder = ForgettingCounter(), Recorder()
+def test_the_trainer_feeds_the_counter_its_training_presentations(blobs, tiny_mlp):
+    fed, recorder = _fed(len(blobs)), Recorder()
     config = TrainConfig(epochs=3, batch_size=16, lr=0.5, progress=False)
-    train(tiny_mlp(), blobs, config, callbacks=[counter, recorder], device="cpu")
-    assert counter.num_examples == len(blobs)
-    assert counter.compute().tolist() == naive_forgetting(recorder.presentations, len(blobs))
+    train(tiny_mlp(), blobs, config, callbacks=[fed, recorder], device="cpu")
+    assert fed.accumulator.compute().tolist() == naive_forgetting(recorder.presentations, len(blobs))
 
 
 def test_trainer_resume_restores_counter(blobs, tiny_mlp, tmp_path):
     labels = torch.randint(0, blobs.num_classes, (len(blobs),), generator=torch.Generator().manual_seed(0))
     noisy = replace(blobs, y=labels)
     config = TrainConfig(epochs=4, batch_size=16, lr=0.5, progress=False)
-    straight, recorder = ForgettingCounter(), Recorder()
+    straight, recorder = _fed(len(noisy)), Recorder()
     train(tiny_mlp(), noisy, config, callbacks=[straight, recorder], device="cpu")
     late = [p for p, b in zip(recorder.presentations, recorder.epochs) if b >= 2]
-    assert _count(late, len(noisy)).tolist() != straight.compute().tolist()  # the first epochs matter
+    assert _count(late, len(noisy)).tolist() != straight.accumulator.compute().tolist()  # the first epochs matter
 
     class Stop(Callback):
         def on_epoch_start(self, epoch, model):
@@ -128,12 +134,12 @@ def test_trainer_resume_restores_counter(blobs, tiny_mlp, tmp_path):
                 raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train(tiny_mlp(), noisy, config, callbacks=[ForgettingCounter(), Stop()], out_dir=tmp_path, device="cpu")
-    resumed = ForgettingCounter()
+        train(tiny_mlp(), noisy, config, callbacks=[_fed(len(noisy)), Stop()], out_dir=tmp_path, device="cpu")
+    resumed = _fed(len(noisy))
     train(tiny_mlp(), noisy, config, callbacks=[resumed, Callback()], out_dir=tmp_path, device="cpu")
-    np.testing.assert_array_equal(resumed.compute(), straight.compute())
+    np.testing.assert_array_equal(resumed.accumulator.compute(), straight.accumulator.compute())
 
 
 def test_trainer_size_mismatch(blobs, tiny_mlp):
-    with pytest.raises(ValueError, match="made for 5 examples"):
-        train(tiny_mlp(), blobs, TrainConfig(epochs=1, progress=False), callbacks=[ForgettingCounter(5)], device="cpu")
+    with pytest.raises(ValueError, match=r"positions must be in \[0, 5\)"):
+        train(tiny_mlp(), blobs, TrainConfig(epochs=1, progress=False), callbacks=[_fed(5)], device="cpu")

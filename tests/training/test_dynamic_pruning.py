@@ -1,12 +1,15 @@
-"""The trainer callback: scoring at checkpoints, batch losses, loss weights, state, and a real training run."""
+"""The trainer's dynamic-pruning callback: scoring at checkpoints, batch losses, loss weights, state, epoch lengths,
+and real training runs whose progress bar counts the steps they take."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from datadiet.dynamic import DynamicPruner, DynamicPruningCallback
-from datadiet.training import BatchResult, TrainConfig, train
+import datadiet.training.trainer as trainer
+from datadiet.callbacks import BatchResult, Callback
+from datadiet.dynamic import DynamicPruner
+from datadiet.training import DynamicPruningCallback, TrainConfig, train
 
 
 def ucb_pruner(data, **kwargs) -> DynamicPruner:
@@ -68,3 +71,72 @@ def test_trainer_runs_with_the_callback(blobs, tiny_mlp, tmp_path):
     assert result.metrics["scoring_forward"] == 2 * n  # checkpoints at epochs 1 and 3
     assert [h["scoring_forward"] for h in result.history] == [0, n, n, 2 * n, 2 * n]  # log.jsonl, epoch by epoch
     assert callback.pruner.num_checkpoints == 2
+
+
+def test_epoch_lengths_are_the_pruners(blobs):
+    callback = DynamicPruningCallback(ucb_pruner(blobs, epochs=5), blobs)
+    assert [callback.epoch_length(e) for e in range(5)] == [len(blobs), 24, 24, 24, 24]
+
+
+class Bar:
+    """Stands in for tqdm: records the totals the trainer sets and the steps it counts."""
+
+    made: list[Bar] = []
+
+    def __init__(self, *, total, initial, **options) -> None:
+        self.total, self.initial, self.n, self.totals = total, initial, initial, [total]
+        Bar.made.append(self)
+
+    def update(self, steps: int) -> None:
+        self.n += steps
+
+    def refresh(self) -> None:
+        self.totals.append(self.total)
+
+    def __enter__(self) -> Bar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+@pytest.fixture
+def bars(monkeypatch) -> list[Bar]:
+    Bar.made = []
+    monkeypatch.setattr(trainer, "tqdm", Bar)
+    return Bar.made
+
+
+def test_the_progress_bar_counts_the_steps_a_pruned_run_takes(blobs, tiny_mlp, bars):
+    callback = DynamicPruningCallback(ucb_pruner(blobs, epochs=5), blobs)
+    config = TrainConfig(epochs=5, batch_size=16, lr=0.05, progress=False)
+    result = train(tiny_mlp(), blobs, config, callbacks=[callback], device="cpu")
+    (bar,) = bars
+    assert result.metrics["steps"] == bar.n == 6 + 4 * 2  # 96 examples in batches of 16, then 4 epochs of 24
+    assert set(bar.totals) == {bar.n}  # a fixed budget is known from the start
+
+
+def test_the_progress_bar_of_infobatch_ends_at_the_steps_taken(blobs, tiny_mlp, bars):
+    pruner = DynamicPruner(len(blobs), policy="infobatch", period=1, epochs=6)
+    callback = DynamicPruningCallback(pruner, blobs, score_source="batch")
+    config = TrainConfig(epochs=6, batch_size=8, lr=0.05, progress=False)
+    result = train(tiny_mlp(), blobs, config, callbacks=[callback], device="cpu")
+    (bar,) = bars
+    assert bar.totals[-1] == bar.n == result.metrics["steps"] < 6 * len(blobs) // 8
+    assert bar.totals[0] > bar.totals[-1]  # estimated from no losses at first, re-estimated epoch by epoch
+
+
+def test_a_resumed_pruned_run_counts_on_from_its_steps(blobs, tiny_mlp, bars, tmp_path):
+    class Crash(Callback):
+        def on_epoch_start(self, epoch, model):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    config = TrainConfig(epochs=5, batch_size=16, lr=0.05, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_mlp(), blobs, config, callbacks=[DynamicPruningCallback(ucb_pruner(blobs, epochs=5), blobs),
+                                                    Crash()], out_dir=tmp_path, device="cpu")
+    callback = DynamicPruningCallback(ucb_pruner(blobs, epochs=5), blobs)
+    train(tiny_mlp(), blobs, config, callbacks=[callback, Callback()], out_dir=tmp_path, device="cpu")
+    resumed = bars[-1]
+    assert (resumed.initial, resumed.totals[0], resumed.n) == (8, 14, 14)  # 6 + 2 steps before the crash

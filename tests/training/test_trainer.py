@@ -7,7 +7,8 @@ import json
 import pytest
 import torch
 
-from datadiet.training import Callback, TrainConfig, train
+from datadiet.callbacks import Callback
+from datadiet.training import TrainConfig, train
 from datadiet.training.schedule import lr_factor
 
 
@@ -51,12 +52,12 @@ def test_callbacks_see_every_example_once_per_epoch(blobs, tiny_mlp):
     rec = Recorder()
     train(tiny_mlp(), blobs, _config(epochs=2), callbacks=[rec], device="cpu")
     assert rec.epochs == [0, 1]
-    first = torch.cat([b.indices for b in rec.batches if b.epoch == 0])
+    first = torch.cat([b.positions for b in rec.batches if b.epoch == 0])
     assert sorted(first.tolist()) == list(range(len(blobs)))
     b = rec.batches[0]
     expected = torch.nn.functional.cross_entropy(b.logits, b.labels, reduction="none")
     assert torch.allclose(b.losses, expected)
-    assert torch.equal(b.labels, blobs.y[b.indices])
+    assert torch.equal(b.labels, blobs.y[b.positions])
 
 
 def test_fixed_steps_budget_on_a_subset(blobs, tiny_mlp):
@@ -65,7 +66,7 @@ def test_fixed_steps_budget_on_a_subset(blobs, tiny_mlp):
     result = train(tiny_mlp(), blobs, _config(epochs=None, steps=7), subset=subset, callbacks=[rec], device="cpu")
     assert result.metrics["steps"] == 7 and len(rec.batches) == 7
     assert result.metrics["epochs"] == 3  # 40 examples / 16 = 3 batches per epoch: 3 + 3 + 1
-    seen = torch.cat([b.indices for b in rec.batches])
+    seen = torch.cat([b.positions for b in rec.batches])
     assert set(seen.tolist()) <= set(range(40))
 
 
@@ -102,8 +103,8 @@ def test_resume_refuses_a_different_run(blobs, tiny_mlp, tmp_path):
 
 def test_loss_weights_change_the_update(blobs, tiny_mlp):
     class Zero(Callback):
-        def loss_weights(self, indices):
-            return torch.zeros(len(indices))
+        def loss_weights(self, positions):
+            return torch.zeros(len(positions))
 
     model = tiny_mlp()
     before = _weights(model).clone()
@@ -144,7 +145,7 @@ def test_a_last_batch_of_one_joins_the_previous_batch(blobs):
     model = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
     rec = Recorder()
     train(model, blobs, _config(epochs=1), subset=torch.arange(33), callbacks=[rec], device="cpu")
-    assert [len(b.indices) for b in rec.batches] == [16, 17]
+    assert [len(b.positions) for b in rec.batches] == [16, 17]
 
 
 def test_predict_logits_restores_each_modules_own_mode(blobs):

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from torch import Tensor, nn
 
-from datadiet.training.hooks import Callback
+from datadiet.callbacks import Callback
 
 __all__ = ["StateRecorder", "copy_state"]
 

@@ -22,7 +22,7 @@ from datadiet.data.dataset import IndexedDataset
 from datadiet.models import create_model
 from datadiet.scores import score_runs
 from datadiet.selection import keep_highest, keep_lowest, random_subset
-from datadiet.training import TrainConfig, default_device, train
+from datadiet.training import TrainConfig, default_device, train, trainer_fn
 
 __all__ = ["add_parser", "run"]
 
@@ -51,9 +51,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"MNIST-1D: {len(train_data)} training / {len(test_data)} test examples; cnn1d; {steps} SGD steps "
           f"({args.epochs} full-data epochs) for every run, {args.seeds} seeds\n")
     start = time.perf_counter()
-    scores = score_runs("el2n", train_data, _model_factory(train_data),
-                        TrainConfig(epochs=args.epochs, progress=False), at=args.score_epoch,
-                        runs=args.score_runs, device=args.device, progress=True)
+    train_fn = trainer_fn(train_data, TrainConfig(epochs=args.epochs, progress=False), device=args.device)
+    scores = score_runs("el2n", train_data, _model_factory(train_data), train_fn, at=args.score_epoch,
+                        runs=args.score_runs, device=train_fn.device, progress=True)
     scoring = time.perf_counter() - start
     print(f"EL2N at epoch {args.score_epoch}, averaged over {args.score_runs} runs: {scoring:.1f} s\n")
     subsets = {

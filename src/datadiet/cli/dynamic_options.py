@@ -6,8 +6,8 @@ import argparse
 import json
 
 from datadiet.data.dataset import IndexedDataset
-from datadiet.dynamic import PAPER_OPTIONS, POLICIES, DynamicPruner, DynamicPruningCallback
-from datadiet.dynamic.callback import SCORE_SOURCES
+from datadiet.dynamic import PAPER_OPTIONS, POLICIES, DynamicPruner
+from datadiet.training.dynamic_pruning import SCORE_SOURCES, DynamicPruningCallback
 
 __all__ = ["add_dynamic_options", "dynamic_callback"]
 

@@ -56,7 +56,7 @@ from datadiet.cli.options import (
 from datadiet.data.dataset import IndexedDataset
 from datadiet.scores import ScoreFile, get_score, score_runs
 from datadiet.files import write_json
-from datadiet.training import TrainConfig
+from datadiet.training import TrainConfig, trainer_fn
 
 __all__ = ["add_parser", "run"]
 
@@ -174,8 +174,9 @@ def _scores(args: argparse.Namespace, i: int, data: IndexedDataset, config: Trai
         scores.check_against(data)
         return scores.mean, {"file": args.scores[i], "method": scores.method, "time": scores.time}
     get_score(args.score_method)
-    result = score_runs(args.score_method, data, lambda seed: build_model(args, data, seed), config,
-                        at=args.score_epoch, runs=args.score_runs, seed0=args.seed + 1, device=args.device,
+    train_fn = trainer_fn(data, config, device=args.device)
+    result = score_runs(args.score_method, data, lambda seed: build_model(args, data, seed), train_fn,
+                        at=args.score_epoch, runs=args.score_runs, seed0=args.seed + 1, device=train_fn.device,
                         progress=config.progress)
     return result.mean, {"method": args.score_method, "time": result.time, "seeds": list(result.seeds)}
 

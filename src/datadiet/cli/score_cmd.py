@@ -8,6 +8,7 @@ from datadiet.cli.options import (
     add_data_options, add_model_options, add_train_options, build_model, load_data, train_config,
 )
 from datadiet.scores import ScoreFile, get_score, list_scores, score_runs
+from datadiet.training import default_device, trainer_fn
 
 __all__ = ["add_parser", "run"]
 
@@ -35,9 +36,11 @@ def run(args: argparse.Namespace) -> int:
     at, config = _time_and_schedule(args)
     splits = load_data(args)
     data = splits.train
+    device = args.device or default_device()
+    train_fn = trainer_fn(data, config, device=device) if config is not None else None
     result = score_runs(
-        args.method, data, lambda seed: build_model(args, data, seed), config, at=at, runs=args.runs,
-        seed0=args.seed, device=args.device, progress=not args.no_progress,
+        args.method, data, lambda seed: build_model(args, data, seed), train_fn, at=at, runs=args.runs,
+        seed0=args.seed, device=device, progress=not args.no_progress,
     )
     scores = ScoreFile.from_runs(result, data, model=args.model, model_kwargs={"width": args.width})
     scores.save(args.out)

@@ -1,13 +1,13 @@
 """Dynamic data pruning: re-select the training subset during training (Raju, Daruwalla & Lipasti; InfoBatch).
 
 The :class:`DynamicPruner` is a ``torch.utils.data.Sampler`` fed explicit losses (``score_all`` from a
-:func:`scoring_pass`, or ``update`` from training batches); :class:`DynamicPruningCallback` plugs it into
-datadiet's trainer. See README.md in this folder for the method card.
+:func:`scoring_pass`, or ``update`` from training batches);
+:class:`datadiet.training.DynamicPruningCallback` plugs it into datadiet's trainer. See README.md in this folder
+for the method card.
 """
 
 from datadiet.dynamic.always_sometimes import AlwaysPlusSometimes
 from datadiet.dynamic.base import Policy, Selection
-from datadiet.dynamic.callback import DynamicPruningCallback
 from datadiet.dynamic.infobatch import InfoBatch, infobatch_prune
 from datadiet.dynamic.policies import UCB, EpsilonGreedy, RandomDynamic, Uncertainty, UncertaintyEMA
 from datadiet.dynamic.pruner import PAPER_OPTIONS, DynamicPruner
@@ -23,7 +23,7 @@ from datadiet.dynamic.selection_counts import (
 from datadiet.dynamic.tracker import LossTracker
 
 __all__ = [
-    "AlwaysPlusSometimes", "DynamicPruner", "DynamicPruningCallback", "EpsilonGreedy", "InfoBatch", "LossTracker",
+    "AlwaysPlusSometimes", "DynamicPruner", "EpsilonGreedy", "InfoBatch", "LossTracker",
     "PAPER_OPTIONS", "POLICIES", "Policy", "PruningSchedule", "RandomDynamic", "Selection", "SelectionMixture",
     "UCB", "Uncertainty", "UncertaintyEMA", "fit_selection_mixture", "infobatch_prune", "make_policy",
     "plot_selection_counts", "pool_counts", "scoring_pass",

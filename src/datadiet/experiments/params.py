@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadiet.dynamic import DynamicPruner, Policy, make_policy
 from datadiet.dynamic.always_sometimes import MODES
-from datadiet.dynamic.callback import SCORE_SOURCES
 from datadiet.experiments.config import EPOCH_BUDGETS, ModelConfig
 from datadiet.scores import get_score
+from datadiet.training.dynamic_pruning import SCORE_SOURCES
 
 if TYPE_CHECKING:
     from datadiet.experiments.config import RunConfig

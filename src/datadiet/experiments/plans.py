@@ -110,7 +110,7 @@ def _select(params: StaticParams, scores: np.ndarray, keep: float, seed: int, la
     if params.rule == "keep_lowest":
         return keep_lowest(scores, keep, labels=labels)
     if params.rule == "sliding_window":
-        return sliding_window(scores, keep, offset=params.offset, labels=labels)
+        return sliding_window(scores, offset=params.offset, size=keep, labels=labels)
     return ccs(scores, keep, beta=params.beta, strata=params.strata, seed=seed, labels=labels)
 
 

@@ -36,7 +36,7 @@ from datadiet.experiments.config import DataConfig, ModelConfig, RunConfig
 from datadiet.experiments.params import StaticParams
 from datadiet.experiments.values import config_hash
 from datadiet.scores import ScoreFile, get_score, score_runs
-from datadiet.training import TrainConfig
+from datadiet.training import TrainConfig, trainer_fn
 from datadiet.files import write_json
 
 __all__ = ["ScoreCache", "ScoreNeed", "assemble", "compute_part", "ensure_scores", "need_of", "score_need"]
@@ -58,7 +58,7 @@ class ScoreNeed:
         kind = get_score(self.score).kind
         identity = {"score": self.score, "data": self.data.identity()}
         if kind != "data":
-            identity.update(at=self.at, runs=self.runs, seed0=self.seed0, model=self.model.identity())
+            identity.update(at=self.at, runs=self.runs, seed0=self.seed0, model=dataclasses.asdict(self.model))
         if kind != "data" and self.at > 0:
             identity["schedule"] = {k: v for k, v in self.schedule.to_dict().items() if k not in ("seed", "progress")}
         return identity
@@ -136,13 +136,13 @@ def compute_part(part: ScoreNeed, cache: ScoreCache, device: torch.device | str 
     """Compute a one-run part into ``cache.parts``; returns its wall-clock seconds (data loading excluded)."""
     train = part.data.load().train
     start = time.perf_counter()
-    runs = score_runs(part.score, train, lambda seed: part.model.build(train, seed), part.schedule, at=part.at,
-                      runs=part.runs, seed0=part.seed0, device=device, progress=False)
+    train_fn = trainer_fn(train, part.schedule, device=device)
+    runs = score_runs(part.score, train, lambda seed: part.model.build(train, seed), train_fn, at=part.at,
+                      runs=part.runs, seed0=part.seed0, device=train_fn.device, progress=False)
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    model, kwargs = part.model.describe()
-    scores = ScoreFile.from_runs(runs, train, model=model, model_kwargs=kwargs)
+    scores = ScoreFile.from_runs(runs, train, model=part.model.name, model_kwargs={"width": part.model.width})
     cache.parts.save(part, scores, seconds)
     return seconds
 

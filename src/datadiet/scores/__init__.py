@@ -6,21 +6,23 @@ Every score is a function of ``(model, data)`` returning a float64 array ``(N,)`
 - :func:`el2n`, :func:`loss_scores`, :func:`margin`: one forward pass in evaluation mode;
 - :func:`grand`: the exact per-example loss-gradient norm over all parameters; :func:`grand_last_layer`, the
   cheaper last-layer-only norm (a different score);
-- :class:`ForgettingCounter`: forgetting events counted during training (``+inf`` = never learned);
+- :class:`ForgettingCounter`: forgetting events counted during training (``+inf`` = never learned), an
+  accumulator fed from training batches by :func:`feed_forgetting`;
 - :func:`input_norm`: the input's norm, a control.
 
-:func:`score_runs` averages a score over independent runs at a time point (initialization, epoch or step) and
-keeps every run; :class:`ScoreFile` saves them with their provenance.
+:func:`score_runs` averages a score over independent runs at a time point (initialization, epoch or step), trained
+by your own training function (:class:`TrainFn`), and keeps every run; :class:`ScoreFile` saves them with their
+provenance.
 """
 
-from datadiet.scores.forgetting import ForgettingCounter
+from datadiet.scores.forgetting import ForgettingCounter, feed_forgetting
 from datadiet.scores.gradient_norm import grand, grand_last_layer
 from datadiet.scores.io import ScoreFile
 from datadiet.scores.outputs import el2n, input_norm, loss_scores, margin
 from datadiet.scores.registry import SCORES, ScoreMethod, get_score, list_scores
-from datadiet.scores.runs import ScoreRuns, score_runs
+from datadiet.scores.runs import ScoreRuns, TrainFn, score_runs
 
 __all__ = [
-    "SCORES", "ForgettingCounter", "ScoreFile", "ScoreMethod", "ScoreRuns", "el2n", "get_score", "grand",
-    "grand_last_layer", "input_norm", "list_scores", "loss_scores", "margin", "score_runs",
+    "SCORES", "ForgettingCounter", "ScoreFile", "ScoreMethod", "ScoreRuns", "TrainFn", "el2n", "feed_forgetting",
+    "get_score", "grand", "grand_last_layer", "input_norm", "list_scores", "loss_scores", "margin", "score_runs",
 ]

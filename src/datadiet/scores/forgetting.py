@@ -19,49 +19,43 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
-from datadiet.training.hooks import BatchResult, Callback
+from datadiet.callbacks import BatchResult
 
-__all__ = ["ForgettingCounter"]
+__all__ = ["ForgettingCounter", "feed_forgetting"]
 
 _UNSEEN = -1
 
 
-class ForgettingCounter(Callback):
-    """Accumulates forgetting events per example: ``update`` / ``compute`` / ``reset``, and a trainer callback.
+class ForgettingCounter:
+    """Accumulates forgetting events per example: ``update`` / ``compute`` / ``reset`` / ``state_dict``.
 
     Args:
-        num_examples: dataset size N; if None, it is taken from the trainer's ``on_train_start``.
+        num_examples: dataset size N (positions ``0..N-1``).
 
-    As a callback, it counts the training forward pass of every optimizer step (``logits.argmax(1) == labels``,
-    augmented inputs, as in Toneva et al.). ``state_dict`` / ``load_state_dict`` restore it exactly on resume.
+    In a training loop, feed it every batch's training forward pass (``logits.argmax(1) == labels`` on the
+    augmented inputs, as in Toneva et al.): ``AccumulatorCallback(counter, feed_forgetting)`` does that from
+    each :class:`~datadiet.callbacks.BatchResult`. ``state_dict`` / ``load_state_dict`` restore it exactly.
     """
 
-    def __init__(self, num_examples: int | None = None) -> None:
-        self.num_examples: int | None = None
-        if num_examples is not None:
-            self._allocate(num_examples)
-
-    def _allocate(self, num_examples: int) -> None:
-        if num_examples < 1:
-            raise ValueError(f"num_examples must be positive, got {num_examples}")
-        self.num_examples = int(num_examples)
-        self.last = torch.full((num_examples,), _UNSEEN, dtype=torch.int8)  # -1 unseen, 0 wrong, 1 correct
-        self.events = torch.zeros(num_examples, dtype=torch.int64)
-        self.learned = torch.zeros(num_examples, dtype=torch.bool)
+    def __init__(self, num_examples: int) -> None:
+        if isinstance(num_examples, bool) or not isinstance(num_examples, int) or num_examples < 1:
+            raise ValueError(f"num_examples must be a positive integer, got {num_examples!r}")
+        self.num_examples = num_examples
+        self.reset()
 
     def reset(self) -> None:
         """Forget everything counted so far (keeps N)."""
-        if self.num_examples is not None:
-            self._allocate(self.num_examples)
+        n = self.num_examples
+        self.last = torch.full((n,), _UNSEEN, dtype=torch.int8)  # -1 unseen, 0 wrong, 1 correct
+        self.events = torch.zeros(n, dtype=torch.int64)
+        self.learned = torch.zeros(n, dtype=torch.bool)
 
-    def update(self, indices: ArrayLike | torch.Tensor, correct: ArrayLike | torch.Tensor) -> None:
+    def update(self, positions: ArrayLike | torch.Tensor, correct: ArrayLike | torch.Tensor) -> None:
         """Record one batch: positions ``(B,)`` and whether each was classified correctly ``(B,)`` (bool)."""
-        if self.num_examples is None:
-            raise ValueError("the counter does not know N yet: pass num_examples or use it as a trainer callback")
-        idx = torch.as_tensor(indices).detach().cpu().long().flatten()
+        idx = torch.as_tensor(positions).detach().cpu().long().flatten()
         ok = torch.as_tensor(correct).detach().cpu().bool().flatten()
         if len(idx) != len(ok):
-            raise ValueError(f"indices and correct must have the same length, got {len(idx)} and {len(ok)}")
+            raise ValueError(f"positions and correct must have the same length, got {len(idx)} and {len(ok)}")
         if len(idx) and (int(idx.min()) < 0 or int(idx.max()) >= self.num_examples):
             raise ValueError(f"positions must be in [0, {self.num_examples}), got {int(idx.min())}..{int(idx.max())}")
         for rows in _occurrence_rounds(idx):
@@ -72,8 +66,6 @@ class ForgettingCounter(Callback):
 
     def compute(self) -> np.ndarray:
         """Forgetting events per example, float64 ``(N,)``; ``+inf`` for never learned. Unseen examples raise."""
-        if self.num_examples is None:
-            raise ValueError("nothing counted yet")
         unseen = torch.nonzero(self.last == _UNSEEN).flatten()
         if len(unseen):
             raise ValueError(
@@ -84,28 +76,22 @@ class ForgettingCounter(Callback):
         scores[~self.learned] = float("inf")
         return scores.numpy()
 
-    def on_train_start(self, model: torch.nn.Module, num_examples: int) -> None:
-        if self.num_examples is None:
-            self._allocate(num_examples)
-        elif self.num_examples != num_examples:
-            raise ValueError(f"the counter was made for {self.num_examples} examples, the trainer has {num_examples}")
-
-    def on_batch_end(self, batch: BatchResult) -> None:
-        self.update(batch.indices, batch.logits.argmax(1) == batch.labels)
-
     def state_dict(self) -> dict:
-        if self.num_examples is None:
-            return {}
+        """The counts so far: ``last`` int8, ``events`` int64 and ``learned`` bool, each ``(N,)``."""
         return {"last": self.last.clone(), "events": self.events.clone(), "learned": self.learned.clone()}
 
     def load_state_dict(self, state: dict) -> None:
-        if not state:
-            self.num_examples = None
-            return
-        self._allocate(len(state["last"]))
+        """Restore :meth:`state_dict`; it must come from a counter of the same N."""
+        if len(state["last"]) != self.num_examples:
+            raise ValueError(f"the state counts {len(state['last'])} examples, this counter {self.num_examples}")
         self.last.copy_(state["last"])
         self.events.copy_(state["events"])
         self.learned.copy_(state["learned"])
+
+
+def feed_forgetting(counter: ForgettingCounter, batch: BatchResult) -> None:
+    """Record a training batch in ``counter``: its positions and ``argmax(logits) == labels``."""
+    counter.update(batch.positions, batch.logits.argmax(1) == batch.labels)
 
 
 def _occurrence_rounds(idx: torch.Tensor) -> list[torch.Tensor]:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from datadiet.scores.common import Data
-from datadiet.scores.forgetting import ForgettingCounter
+from datadiet.callbacks import Accumulator, AccumulatorCallback, BatchResult
+from datadiet.data.batches import Data
+from datadiet.scores.forgetting import ForgettingCounter, feed_forgetting
 from datadiet.scores.gradient_norm import grand, grand_last_layer
 from datadiet.scores.outputs import el2n, input_norm, loss_scores, margin
-from datadiet.training.hooks import Callback
 
 __all__ = ["KINDS", "SCORES", "ScoreMethod", "get_score", "list_scores"]
 
@@ -23,22 +23,31 @@ class ScoreMethod:
     """A score's name, kind and function.
 
     ``kind`` is ``"model"`` (a function ``score(model, data, **options) -> (N,)`` of a network at some time),
-    ``"training"`` (observed during a training run by the trainer callback ``counter()``, whose ``compute()``
-    gives the scores: forgetting) or ``"data"`` (``score(None, data)``: needs no network).
+    ``"training"`` (accumulated during a training run: ``accumulator(N)`` makes the accumulator, ``feed(acc,
+    batch)`` records each :class:`~datadiet.callbacks.BatchResult` in it, and its ``compute()`` gives the scores:
+    forgetting) or ``"data"`` (``score(None, data)``: needs no network).
     """
 
     name: str
     kind: str
     summary: str
     score: Callable[..., np.ndarray] | None = None
-    counter: Callable[[], Callback] | None = None
+    accumulator: Callable[[int], Accumulator] | None = None
+    feed: Callable[[Accumulator, BatchResult], None] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown kind {self.kind!r} of score {self.name!r}; valid: {', '.join(KINDS)}")
-        needed = "counter" if self.kind == "training" else "score"
-        if getattr(self, needed) is None:
-            raise ValueError(f"score {self.name!r} of kind {self.kind!r} needs {needed}")
+        needed = ("accumulator", "feed") if self.kind == "training" else ("score",)
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"score {self.name!r} of kind {self.kind!r} needs {' and '.join(missing)}")
+
+    def callback(self, num_examples: int) -> AccumulatorCallback:
+        """A fresh accumulator for N examples, fed from training batches (kind ``"training"`` only)."""
+        if self.kind != "training":
+            raise ValueError(f"score {self.name!r} is of kind {self.kind!r}; only training scores accumulate")
+        return AccumulatorCallback(self.accumulator(num_examples), self.feed)
 
 
 def _input_norm(model: None, data: Data, **options) -> np.ndarray:
@@ -52,7 +61,7 @@ SCORES: dict[str, ScoreMethod] = {
         ScoreMethod("grand", "model", "exact per-example loss-gradient norm over all parameters", grand),
         ScoreMethod("grand_last_layer", "model", "loss-gradient norm over the last layer only", grand_last_layer),
         ScoreMethod("forgetting", "training", "forgetting events during training (inf: never learned)",
-                    counter=ForgettingCounter),
+                    accumulator=ForgettingCounter, feed=feed_forgetting),
         ScoreMethod("loss", "model", "per-example cross-entropy", loss_scores),
         ScoreMethod("margin", "model", "max other logit minus true logit", margin),
         ScoreMethod("input_norm", "data", "||x||_2 of the normalized input (a control)", _input_norm),

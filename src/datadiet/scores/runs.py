@@ -2,28 +2,54 @@
 
 At ``t = 0`` the expectation is over independent random initializations; at epoch (or step) ``t`` over independent
 training runs of the full schedule stopped at ``t``. Run ``r`` uses seed ``seed0 + r`` for the model's
-initialization (``torch.manual_seed`` before ``make_model(seed)``) and for training (``TrainConfig.seed``). Every
-run's raw scores are kept, so averages, spreads and rank correlations can be recomputed.
+initialization (``torch.manual_seed`` before ``make_model(seed)``) and for training (``train_fn(..., seed, ...)``).
+Every run's raw scores are kept, so averages, spreads and rank correlations can be recomputed.
+
+Training is yours: ``train_fn`` is any function that trains a model in place (see :class:`TrainFn`);
+:func:`datadiet.training.trainer_fn` makes one from datadiet's trainer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from datadiet.callbacks import Callback
 from datadiet.data.dataset import IndexedDataset
 from datadiet.inference import Device
 from datadiet.scores.registry import ScoreMethod, get_score
-from datadiet.training import TrainConfig, default_device, train
 
-__all__ = ["TIME_UNITS", "ScoreRuns", "score_runs", "time_label"]
+__all__ = ["TIME_UNITS", "ScoreRuns", "TrainFn", "score_runs", "time_label"]
 
 TIME_UNITS = ("init", "epoch", "step")
+
+
+class TrainFn(Protocol):
+    """Trains ``model`` in place: ``train_fn(model, seed, stop_at, listeners) -> None``.
+
+    Contract:
+        model: a fresh network from ``make_model(seed)`` (on ``score_runs``' ``device`` when one is given); train
+            it in place, on any device: it is scored where it ends up.
+        seed: the run's seed; use it for the data order and augmentation (the initialization is already drawn).
+        stop_at: stop after this many epochs (or steps, see ``time_unit``) of the full schedule, whose learning
+            rate schedule is not shortened.
+        listeners: :class:`~datadiet.callbacks.Callback` objects. Call ``listener.on_batch_end(batch)`` after
+            every optimizer step with a :class:`~datadiet.callbacks.BatchResult` of that step's training forward
+            pass (positions in ``data``, logits, labels, per-example losses, epoch, step): training scores such
+            as forgetting are accumulated batch by batch from it. Calling their other hooks is optional.
+
+    Optional attributes, read when present:
+        time_unit: ``"epoch"`` (default) or ``"step"``, the unit of ``stop_at``.
+        budget: the full schedule's length in ``time_unit``; needed for ``at=None`` (the end), and checks ``at``.
+        describe(seed, stop_at) -> dict: the training configuration of a run, kept as ``ScoreRuns.train_config``.
+    """
+
+    def __call__(self, model: nn.Module, seed: int, stop_at: int, listeners: Sequence[Callback]) -> None: ...
 
 
 def time_label(unit: str, value: int) -> str:
@@ -65,7 +91,7 @@ def score_runs(
     method: str,
     data: IndexedDataset,
     make_model: Callable[[int], nn.Module],
-    config: TrainConfig | None = None,
+    train_fn: TrainFn | None = None,
     *,
     at: int | None,
     runs: int = 10,
@@ -80,51 +106,73 @@ def score_runs(
         method: a name from :func:`datadiet.scores.list_scores`.
         data: the training set (scores are computed on it, un-augmented).
         make_model: builds a fresh network from a seed.
-        config: the training schedule; required unless ``at == 0``. Its ``seed`` and ``stop_at`` are replaced.
-        at: time point in the config's budget unit (epochs or steps); 0 = at initialization (no training; not for
-            forgetting); None = the end of the schedule.
+        train_fn: trains a network in place (see :class:`TrainFn`), e.g. ``datadiet.training.trainer_fn(config)``;
+            required unless ``at == 0``.
+        at: time point in ``train_fn``'s unit (epochs or steps); 0 = at initialization (no training; not for
+            forgetting); None = the end of the schedule (``train_fn.budget``).
         runs, seed0: runs use seeds ``seed0 .. seed0 + runs - 1``.
+        device: where each new network is put before training; None leaves it where ``make_model`` built it.
+            Scores are computed on the network's device after training.
+        progress: show a progress bar over the runs.
         options: passed to the score function (e.g. ``batch_size``).
+
+    Returns:
+        :class:`ScoreRuns`, float64 ``(runs, N)``, higher = harder / more important.
     """
     spec = get_score(method)
     if runs < 1:
         raise ValueError(f"runs must be at least 1, got {runs}")
-    unit, value = _time_point(spec.kind, config, at)
-    device = torch.device(device) if device is not None else default_device()
+    unit, value = _time_point(spec.kind, train_fn, at)
     seeds = tuple(range(seed0, seed0 + runs))
     if spec.kind == "data":  # the same for every network: computed once
         rows = [spec.score(None, data, **options)] * runs
     else:
-        bar = tqdm(seeds, desc=f"{method} ({unit} {value})", disable=not progress, leave=False)
-        rows = [_one_run(spec, data, make_model, config, seed, value if unit != "init" else 0, device, options)
-                for seed in bar]
-    schedule = replace(config, seed=seed0, stop_at=value).to_dict() if unit != "init" else None
+        stop_at = value if unit != "init" else 0
+        rows = [_one_run(spec, data, make_model, train_fn, seed, stop_at, device, options)
+                for seed in _bar(seeds, f"{method} ({time_label(unit, value)})", progress)]
+    describe = getattr(train_fn, "describe", None)
+    schedule = describe(seed0, value) if unit != "init" and describe is not None else None
     return ScoreRuns(method, np.stack(rows).astype(np.float64), seeds, unit, value, schedule)
 
 
+def _bar(seeds: tuple[int, ...], desc: str, progress: bool):
+    if not progress:
+        return seeds
+    from tqdm.auto import tqdm
+
+    return tqdm(seeds, desc=desc, leave=False)
+
+
 def _one_run(
-    spec: ScoreMethod, data: IndexedDataset, make_model: Callable[[int], nn.Module], config: TrainConfig | None,
-    seed: int, stop_at: int, device: torch.device, options: dict,
+    spec: ScoreMethod, data: IndexedDataset, make_model: Callable[[int], nn.Module], train_fn: TrainFn | None,
+    seed: int, stop_at: int, device: Device, options: dict,
 ) -> np.ndarray:
     """Scores of one run: a network built with ``seed``, trained to ``stop_at`` (0: not at all), then scored."""
     torch.manual_seed(seed)
-    model = make_model(seed).to(device)
-    counter = spec.counter() if spec.kind == "training" else None
+    model = make_model(seed)
+    if device is not None:
+        model = model.to(device)
+    listener = spec.callback(len(data)) if spec.kind == "training" else None
     if stop_at:
-        train(model, data, replace(config, seed=seed, stop_at=stop_at), callbacks=[counter] if counter else [],
-              device=device)
-    return counter.compute() if counter else spec.score(model, data, device=device, **options)
+        train_fn(model, seed, stop_at, [listener] if listener else [])
+    return listener.accumulator.compute() if listener else spec.score(model, data, **options)
 
 
-def _time_point(kind: str, config: TrainConfig | None, at: int | None) -> tuple[str, int]:
-    """The time unit and value of ``at``, checked against the score's kind and the config."""
+def _time_point(kind: str, train_fn: TrainFn | None, at: int | None) -> tuple[str, int]:
+    """The time unit and value of ``at``, checked against the score's kind and ``train_fn``."""
     if at == 0:
         if kind == "training":
             raise ValueError("this score is counted during training: at must be a positive time or None (the end)")
         return "init", 0
-    if config is None:
-        raise ValueError(f"scores at {'the end' if at is None else at} need a TrainConfig")
-    budget = config.epochs if config.epochs is not None else config.steps
-    if at is not None and not 0 < at <= budget:
-        raise ValueError(f"at must be in [0, {budget}] {config.budget_unit} or None, got {at}")
-    return config.budget_unit.rstrip("s"), budget if at is None else at
+    if train_fn is None:
+        raise ValueError(f"scores at {'the end' if at is None else at} need a train_fn (e.g. "
+                         "datadiet.training.trainer_fn(config))")
+    unit = getattr(train_fn, "time_unit", "epoch")
+    if unit not in TIME_UNITS[1:]:
+        raise ValueError(f"train_fn.time_unit must be 'epoch' or 'step', got {unit!r}")
+    budget = getattr(train_fn, "budget", None)
+    if at is None and budget is None:
+        raise ValueError("at=None (the end of the schedule) needs train_fn.budget; give at explicitly")
+    if at is not None and (at < 0 or (budget is not None and at > budget)):
+        raise ValueError(f"at must be in [0, {'...' if budget is None else budget}] {unit}s or None, got {at}")
+    return unit, budget if at is None else at

@@ -20,15 +20,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 import datadiet
 from datadiet.data.dataset import IndexedDataset, fingerprint
-from datadiet.scores.io import ScoreFile
 from datadiet.files import atomic_write
+
+if TYPE_CHECKING:  # selection needs no scoring code: a score file is only read through its attributes
+    from datadiet.scores.io import ScoreFile
 
 __all__ = ["Subset", "subset_from_positions", "subset_from_scores", "save_subset", "load_subset"]
 

@@ -1,12 +1,19 @@
-"""Training: the canonical SGD loop with callbacks, evaluation, devices and checkpoints."""
+"""Training: the canonical SGD loop with callbacks, evaluation, devices and checkpoints.
+
+It is one client of the core: :class:`DynamicPruningCallback` feeds a :class:`~datadiet.dynamic.DynamicPruner`
+from its epochs and batches, and :func:`trainer_fn` makes it the training function of
+:func:`~datadiet.scores.score_runs`. Callbacks follow :class:`datadiet.callbacks.Callback`.
+"""
 
 from datadiet.training.config import TrainConfig
+from datadiet.training.cost import RunCost
 from datadiet.training.device import default_device
+from datadiet.training.dynamic_pruning import SCORE_SOURCES, DynamicPruningCallback
 from datadiet.training.evaluate import evaluate, predict_logits
-from datadiet.training.hooks import BatchResult, Callback, RunCost
+from datadiet.training.train_fn import TrainerFn, trainer_fn
 from datadiet.training.trainer import TrainingDiverged, TrainResult, train
 
 __all__ = [
-    "BatchResult", "Callback", "RunCost", "TrainConfig", "TrainingDiverged", "TrainResult",
-    "default_device", "evaluate", "predict_logits", "train",
+    "SCORE_SOURCES", "DynamicPruningCallback", "RunCost", "TrainConfig", "TrainerFn", "TrainingDiverged",
+    "TrainResult", "default_device", "evaluate", "predict_logits", "train", "trainer_fn",
 ]

@@ -1,9 +1,10 @@
-"""Dynamic pruning inside datadiet's trainer: a callback around a :class:`DynamicPruner`.
+"""Dynamic pruning inside datadiet's trainer: a callback around a :class:`~datadiet.dynamic.DynamicPruner`.
 
 ``score_source="pass"`` (the paper's rule) runs a scoring pass over all N examples at each checkpoint inside
 ``on_epoch_start``, which the trainer times as scoring; ``scoring_forward`` counts the examples this process
 forwarded for it. ``score_source="batch"`` feeds the training batches' per-example losses instead: no extra
 pass, but examples outside the current selection keep the loss they had when last trained on.
+``epoch_length`` tells the trainer how many positions an epoch will have, so its step count is known ahead.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
+from datadiet.callbacks import BatchResult, Callback
 from datadiet.data.dataset import IndexedDataset
 from datadiet.dynamic.pruner import DynamicPruner
 from datadiet.dynamic.scoring import scoring_pass, scoring_positions
 from datadiet.inference import Device
-from datadiet.training.hooks import BatchResult, Callback
 
 __all__ = ["DynamicPruningCallback", "SCORE_SOURCES"]
 
@@ -55,13 +56,17 @@ class DynamicPruningCallback(Callback):
         self.pruner.set_epoch(epoch)
         return self.pruner.epoch_positions()
 
+    def epoch_length(self, epoch: int) -> int:
+        """Positions of ``epoch``: exact for fixed budgets; InfoBatch's is an estimate until its selection is made."""
+        return self.pruner.epoch_length(epoch)
+
     def on_batch_end(self, batch: BatchResult) -> None:
         if self.score_source == "batch":
-            self.pruner.update(batch.indices, batch.losses)
+            self.pruner.update(batch.positions, batch.losses)
 
-    def loss_weights(self, indices: torch.Tensor) -> torch.Tensor | None:
+    def loss_weights(self, positions: torch.Tensor) -> torch.Tensor | None:
         """InfoBatch's per-example weights ``(B,)``; None (all ones) for the other policies."""
-        return self.pruner.loss_weights(indices) if self.pruner.policy.reweights else None
+        return self.pruner.loss_weights(positions) if self.pruner.policy.reweights else None
 
     def state_dict(self) -> dict:
         return {"pruner": self.pruner.state_dict(), "scoring_forward": self.scoring_forward}

@@ -3,13 +3,14 @@
 The whole training set lives as tensors on the device; an epoch is a permutation of the training positions (or
 the positions a callback selects), cut into batches, augmented as whole-batch tensor operations. Data order and
 augmentation draw from generators seeded by ``(seed, epoch)``, so a run resumed from the checkpoint of a finished
-epoch continues exactly as the uninterrupted run would have.
+epoch continues exactly as the uninterrupted run would have. Callbacks (:class:`datadiet.callbacks.Callback`) that
+select an epoch's positions say ahead how many (``epoch_length``), so the progress bar counts the steps the run
+will really take.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,14 +22,15 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from datadiet.callbacks import BatchResult, Callback
 from datadiet.data.augment import augment_batch
 from datadiet.data.dataset import IndexedDataset
-from datadiet.training.checkpoint import load_checkpoint, save_checkpoint
 from datadiet.files import atomic_write
+from datadiet.training.checkpoint import load_checkpoint, save_checkpoint
 from datadiet.training.config import TrainConfig
+from datadiet.training.cost import RunCost
 from datadiet.training.device import autocast, default_device, needs_grad_scaler
 from datadiet.training.evaluate import evaluate
-from datadiet.training.hooks import BatchResult, Callback, RunCost
 from datadiet.training.schedule import lr_factor
 
 __all__ = ["TrainResult", "TrainingDiverged", "train"]
@@ -99,7 +101,6 @@ class _Run:
         self.scaler = torch.amp.GradScaler(device.type) if needs_grad_scaler(config.precision, device) else None
         self.epoch, self.step, self.history, self.cost = 0, 0, [], RunCost()
         self.out_dir: Path | None = None
-        self.batches_per_epoch = math.ceil(len(positions) / config.batch_size)
 
     # -- budget -------------------------------------------------------------------------------------------
     def _end(self) -> tuple[str, int]:
@@ -112,6 +113,25 @@ class _Run:
         unit, end = self._end()
         return (self.epoch if unit == "epochs" else self.step) >= end
 
+    def _epoch_steps(self, epoch: int) -> int:
+        """Optimizer steps of ``epoch``: its positions (the last selecting callback's ``epoch_length``) in batches."""
+        length = len(self.positions)
+        for cb in self.callbacks:
+            selected = _call(cb, "epoch_length", epoch)
+            length = selected if selected is not None else length
+        return len(_batch_bounds(length, self.config.batch_size))
+
+    def _planned_steps(self, current: int | None = None) -> int:
+        """Steps the run will have taken at its end: the step budget, or the steps so far plus the current
+        epoch's (``current`` once its batches are cut) and each remaining epoch's."""
+        unit, end = self._end()
+        if unit == "steps":
+            return end
+        if self.epoch >= end:
+            return self.step
+        current = self._epoch_steps(self.epoch) if current is None else current
+        return self.step + current + sum(self._epoch_steps(e) for e in range(self.epoch + 1, end))
+
     def _progress(self, batch: int, num_batches: int) -> float:
         if self.config.epochs is not None:
             return (self.epoch + batch / num_batches) / self.config.epochs
@@ -121,9 +141,7 @@ class _Run:
     def fit(self) -> TrainResult:
         for cb in self.callbacks:
             _call(cb, "on_train_start", self.model, len(self.data))
-        unit, end = self._end()
-        total = end * self.batches_per_epoch if unit == "epochs" else end
-        with tqdm(total=total, initial=min(self.step, total), disable=not self.config.progress,
+        with tqdm(total=self._planned_steps(), initial=self.step, disable=not self.config.progress,
                   desc="train", unit="step", leave=False) as bar:
             while not self._finished():
                 self._train_epoch(bar)
@@ -149,6 +167,8 @@ class _Run:
         if self.config.steps is not None:
             bounds = bounds[: self._end()[1] - self.step]
         num_batches = len(bounds)
+        bar.total = self._planned_steps(num_batches)
+        bar.refresh()
         self.model.train()
         loss_sum, correct, seen = torch.zeros((), device=self.device), torch.zeros((), device=self.device), 0
         start = time.perf_counter()
@@ -190,6 +210,7 @@ class _Run:
         return losses.detach(), logits.detach()
 
     def _loss_weights(self, idx: torch.Tensor) -> torch.Tensor | float:
+        """The product of the callbacks' per-example loss weights ``(B,)`` for the batch at positions ``idx``."""
         weights: torch.Tensor | float = 1.0
         for cb in self.callbacks:
             w = _call(cb, "loss_weights", idx)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from datadiet.data import DataOptions
 from datadiet.data.dataset import IndexedDataset
 from datadiet.experiments.config import DataConfig, RunConfig
 from datadiet.experiments.scoring import ScoreCache, ScoreNeed
@@ -88,7 +89,9 @@ class FigureSpec:
 
     def to_dict(self) -> dict:
         """The figure as plain JSON values (how ``experiment.json`` records it for plotting and reports)."""
-        data = None if self.data is None else self.data.to_dict()
+        data = None if self.data is None else {
+            "dataset": self.data.dataset, "options": dataclasses.asdict(self.data.options),
+            "data_dir": self.data.data_dir}
         return {"name": self.name, "type": self.settings.type, "settings": dataclasses.asdict(self.settings),
                 "scores": {label: {"key": n.key, "what": n.label} for label, n in self.scores.items()},
                 "data": data}
@@ -121,4 +124,5 @@ class FigureInputs:
 
     def train_data(self) -> IndexedDataset:
         """The training split the figure's scores were computed on (loaded from the recorded data folder)."""
-        return DataConfig.from_dict(self.entry["data"]).load().train
+        data = self.entry["data"]
+        return DataConfig(data["dataset"], DataOptions(**data["options"]), data["data_dir"]).load().train
