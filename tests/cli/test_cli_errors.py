@@ -65,6 +65,9 @@ def test_missing_subset_file_is_named(capsys, tmp_path):
 
 @pytest.mark.parametrize("extra, expected", [
     (["--keep", "0"], "keep"), (["--keep", "1.5"], "keep"), (["--keep", "0.5", "--offset", "0.6"], "offset"),
+    (["--keep", "0.5", "--rule", "keep_lowest", "--offset", "0.1"], "contradicts"),
+    (["--keep", "0.5", "--strata", "4"], "takes no --strata"), (["--keep", "0.5", "--rule", "ccs"], "needs beta"),
+    (["--keep", "0.5", "--rule", "top"], "invalid choice"),
 ])
 def test_bad_selection(capsys, tmp_path, score_file, extra, expected):
     _fails_in_one_line(capsys, ["select", "--scores", str(score_file), *extra, "--out", str(tmp_path / "s.npy")],
@@ -90,3 +93,17 @@ def test_scores_of_another_dataset_are_refused(capsys, tmp_path, score_file):
     argv = ["train", *DIGITS, "--label-noise", "0.2", "--epochs", "1", "--subset", str(tmp_path / "s.npy"),
             "--out", str(tmp_path / "r")]
     _fails_in_one_line(capsys, argv, "label fingerprint")
+
+
+def test_select_by_rule_name_equals_its_shorthand(tmp_path, score_file):
+    for name, argv in (("rule", ["--rule", "sliding_window", "--offset", "0.2"]), ("flag", ["--offset", "0.2"])):
+        assert main(["select", "--scores", str(score_file), "--keep", "0.3", *argv, "--out", str(tmp_path / f"{name}.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "rule.npy"), np.load(tmp_path / "flag.npy"))
+
+
+@pytest.mark.parametrize("what, names", [("scores", ["el2n", "forgetting", "grand"]),
+                                          ("rules", ["ccs", "keep_highest", "sliding_window"])])
+def test_list_shows_every_name_with_a_description(capsys, what, names):
+    assert main(["list", what]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(any(line.split()[0] == n and len(line.split()) > 1 for line in lines) for n in names)

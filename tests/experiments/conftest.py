@@ -13,9 +13,7 @@ import pytest
 import torch
 
 from datadiet.experiments import load_recipe, run_sweep
-
-REPO = Path(__file__).resolve().parents[2]
-RECIPES = REPO / "experiments"
+from datadiet.recipes import FOLDER as RECIPES
 
 TINY = """
 [experiment]
@@ -97,7 +95,7 @@ def write_recipe():
 
 @pytest.fixture
 def recipes() -> Path:
-    """The folder of the repository's recipes."""
+    """The folder of the shipped recipes."""
     return RECIPES
 
 

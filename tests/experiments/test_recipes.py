@@ -1,19 +1,18 @@
-"""Every recipe of experiments/: end to end on its tiny preset, its cpu preset within its time budget on real data,
+"""Every shipped recipe: end to end on its tiny preset, its cpu preset within its time budget on real data,
 its paper preset with the papers' settings, and a header that says how to run it and what to expect."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from datadiet.experiments import estimate, expand, load_recipe, load_results, run_sweep, score_need, write_report
 from datadiet.experiments.recipe import merge, read_recipe
+from datadiet.recipes import FOLDER as RECIPES_DIR
+from datadiet.recipes import list_recipes
 
-RECIPES_DIR = Path(__file__).resolve().parents[2] / "experiments"
-RECIPES = sorted(p.stem for p in RECIPES_DIR.glob("*.toml"))
-SHARED_FASHION = "shared/data/fashion-mnist"
+RECIPES = list_recipes()
 PAPER_DATASETS = {"cifar10", "cifar100", "cinic10"}
 STAND_INS = {"cifar100", "cinic10", "vgg16"}  # what the cpu presets cannot use: their headers say so
 
@@ -70,7 +69,7 @@ def test_cpu_presets_fit_in_30_minutes_on_real_data_and_thin_networks(name, pres
     assert minutes <= 30, minutes  # epoch_seconds is measured over whole sweeps: start-up and evaluation included
     data, models = _data_and_models(experiment)
     assert {d.dataset for d in data} <= {"fashion-mnist", "mnist1d"}
-    assert {d.data_dir for d in data if d.dataset == "fashion-mnist"} <= {str(recipes.parent.parent / SHARED_FASHION)}
+    assert {d.data_dir for d in data} == {None}  # the folder is --data-dir's: recipes assume no layout
     assert all(m.name in ("small_cnn", "basic_cnn", "cnn1d") or m.width <= 0.125 for m in models)
     assert {r.seed for r in experiment.runs} <= {0, 1, 2, 3}
 
@@ -97,7 +96,7 @@ def test_paper_preset_has_the_papers_settings(name, recipes):
 def test_header_states_the_commands_the_runtimes_and_the_papers_claim(name, recipes):
     lines = (recipes / f"{name}.toml").read_text().splitlines()
     header = "\n".join(lines[:next(i for i, line in enumerate(lines) if not line.startswith("#"))])
-    for fragment in (f"datadiet sweep experiments/{name}.toml --preset cpu", "--preset paper", "Expected runtime:",
+    for fragment in (f"datadiet sweep {name} --preset cpu", "--preset paper", "Expected runtime:",
                      "#   cpu   ", "#   paper ", "#   tiny  "):
         assert fragment in header, fragment
     assert "What the paper reports" in header or "What the paper tests" in header
@@ -110,7 +109,7 @@ def test_header_states_the_commands_the_runtimes_and_the_papers_claim(name, reci
 def test_readme_lists_every_recipe_with_its_command(recipes):
     readme = (recipes / "README.md").read_text()
     for name in RECIPES:
-        assert f"`{name}.toml`" in readme and f"experiments/{name}.toml --preset cpu" in readme, name
+        assert f"`{name}.toml`" in readme and f"datadiet sweep {name} --preset cpu" in readme, name
 
 
 @pytest.mark.slow

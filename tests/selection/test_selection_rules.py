@@ -56,7 +56,7 @@ def test_sliding_window_matches_reference_and_quantiles(seed: int) -> None:
     offset = round(float(rng.uniform(0, 1 - size)), 2)
     if naive_count(size, len(scores)) == 0 or offset + size > 1:
         pytest.skip("window rounds to no example")
-    kept = sliding_window(scores, offset=offset, size=size)
+    kept = sliding_window(scores, size, offset=offset)
     check_positions(kept, len(scores), naive_count(size, len(scores)))
     assert kept.tolist() == naive_window(scores, offset, size)
     ranked = np.sort(scores)
@@ -70,13 +70,13 @@ def test_sliding_window_matches_reference_and_quantiles(seed: int) -> None:
 def test_sliding_window_ends_like_keep_highest_and_starts_like_keep_lowest() -> None:
     scores = np.random.default_rng(0).normal(size=101)
     for f in (0.1, 0.25, 0.5, 0.73, 1.0):
-        assert np.array_equal(sliding_window(scores, offset=1 - f, size=f), keep_highest(scores, f))
-        assert np.array_equal(sliding_window(scores, offset=0, size=f), keep_lowest(scores, f))
+        assert np.array_equal(sliding_window(scores, f, offset=1 - f), keep_highest(scores, f))
+        assert np.array_equal(sliding_window(scores, f, offset=0), keep_lowest(scores, f))
 
 
 def test_window_keeps_scores_between_quantiles() -> None:
     scores = np.random.default_rng(1).permutation(1000).astype(float)
-    kept = sliding_window(scores, offset=0.2, size=0.3)
+    kept = sliding_window(scores, 0.3, offset=0.2)
     assert len(kept) == 300 and scores[kept].min() == 200 and scores[kept].max() == 499
 
 
@@ -116,7 +116,7 @@ def test_class_balanced_budgets_are_exact_and_rule_applies_within_classes(seed: 
 def test_class_balanced_window_applies_offset_within_each_class() -> None:
     labels = np.repeat([0, 1], [10, 20])
     scores = np.r_[np.arange(10.0), 100 + np.arange(20.0)]
-    kept = sliding_window(scores, offset=0.5, size=0.3, labels=labels)
+    kept = sliding_window(scores, 0.3, offset=0.5, labels=labels)
     assert kept.tolist() == [5, 6, 7] + [20, 21, 22, 23, 24, 25]
 
 
@@ -153,9 +153,9 @@ def test_nan_and_negative_inf_scores_are_errors(bad: list[float]) -> None:
         (lambda s: keep_highest(s, 0.0), "keep must be a fraction in"),
         (lambda s: keep_lowest(s, 1.5), "keep must be a fraction in"),
         (lambda s: keep_highest(s, 0.01), "no example"),
-        (lambda s: sliding_window(s, offset=-0.1, size=0.5), "offset"),
-        (lambda s: sliding_window(s, offset=0.6, size=0.5), "offset \\+ size must be at most 1"),
-        (lambda s: sliding_window(s, offset=0.2, size=0.0), "size"),
+        (lambda s: sliding_window(s, 0.5, offset=-0.1), "offset"),
+        (lambda s: sliding_window(s, 0.5, offset=0.6), "offset \\+ keep must be at most 1"),
+        (lambda s: sliding_window(s, 0.0, offset=0.2), "keep"),
         (lambda s: keep_highest(s, 0.5, labels=np.zeros(3, dtype=int)), "labels must be integers of shape"),
         (lambda s: keep_highest(s, 0.5, labels=np.zeros(10)), "labels must be integers"),
         (lambda s: keep_highest(s.reshape(2, 5), 0.5), "1-D"),
@@ -170,4 +170,4 @@ def test_bad_arguments_raise_value_error(call, message: str) -> None:
 def test_window_tolerates_float_sum_slightly_above_one() -> None:
     offset = 0.33 + 0.56
     assert offset + 0.11 > 1
-    assert sliding_window(np.arange(100.0), offset=offset, size=0.11).tolist() == list(range(89, 100))
+    assert sliding_window(np.arange(100.0), 0.11, offset=offset).tolist() == list(range(89, 100))

@@ -12,7 +12,7 @@ __all__ = ["main"]
 
 COMMANDS = (
     "demo", "train", "score", "select", "compare", "noise-report", "dynamics", "sweep", "plot", "report", "export",
-    "list",
+    "list", "recipes",
 )
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 
 from datadiet.scores import ScoreFile
-from datadiet.selection import (
-    ccs, keep_highest, keep_lowest, random_subset, save_subset, sliding_window, subset_from_scores,
-)
+from datadiet.selection import RULES, get_rule, list_rules, save_subset, select, subset_from_scores
 
 __all__ = ["add_parser", "run"]
 
@@ -17,12 +15,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description=__doc__)
     p.add_argument("--scores", required=True, metavar="FILE.npz", help="score file from `datadiet score`")
     p.add_argument("--keep", required=True, type=float, help="fraction of examples to keep, in (0, 1]")
+    p.add_argument("--rule", choices=list_rules(), help="selection rule (default keep_highest; `datadiet list rules`)")
     rule = p.add_mutually_exclusive_group()
     rule.add_argument("--offset", type=float, help="sliding window: drop this lowest-scored fraction first")
     rule.add_argument("--lowest", action="store_true", help="keep the lowest-scored (easiest) examples")
     rule.add_argument("--random", action="store_true", help="a uniformly random subset of the same size")
     rule.add_argument("--ccs-beta", type=float, metavar="BETA",
                       help="coverage-centric selection: drop the hardest BETA fraction, sample across strata")
+    p.add_argument("--strata", type=int, help="CCS: number of score strata (default 50)")
     p.add_argument("--class-balanced", action="store_true", help="apply the rule within each class")
     p.add_argument("--seed", type=int, default=0, help="seed of random and CCS draws")
     p.add_argument("--out", required=True, metavar="FILE.npy", help="subset file to write")
@@ -30,28 +30,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    name, options = _rule(args)
     scores = ScoreFile.load(args.scores)
     labels = scores.labels if args.class_balanced else None
-    rule, params, positions = _apply(args, scores.mean, labels)
-    seed = params.get("seed")
-    subset = subset_from_scores(positions, scores, rule=rule, params=params, seed=seed)
+    seed = args.seed if get_rule(name).random else None
+    positions = select(scores.mean, args.keep, rule=name, labels=labels, seed=seed, **options)
+    params = {"keep": args.keep, "class_balanced": args.class_balanced, **options}
+    if seed is not None:
+        params["seed"] = seed
+    subset = subset_from_scores(positions, scores, rule=name, params=params, seed=seed)
     save_subset(subset, args.out)
-    print(f"{rule}: kept {len(subset)} of {scores.num_examples} examples -> {args.out}")
+    print(f"{name}: kept {len(subset)} of {scores.num_examples} examples -> {args.out}")
     return 0
 
 
-def _apply(args: argparse.Namespace, s, labels):
-    """(rule name, parameters, selected positions) for the command-line choice."""
-    params = {"keep": args.keep, "class_balanced": args.class_balanced}
-    if args.random:
-        return "random", {**params, "seed": args.seed}, random_subset(len(s), args.keep, seed=args.seed,
-                                                                      labels=labels)
-    if args.lowest:
-        return "keep_lowest", params, keep_lowest(s, args.keep, labels=labels)
-    if args.offset is not None:
-        return "sliding_window", {**params, "offset": args.offset}, sliding_window(
-            s, offset=args.offset, size=args.keep, labels=labels)
-    if args.ccs_beta is not None:
-        return "ccs", {**params, "beta": args.ccs_beta, "seed": args.seed}, ccs(
-            s, args.keep, beta=args.ccs_beta, seed=args.seed, labels=labels)
-    return "keep_highest", params, keep_highest(s, args.keep, labels=labels)
+def _rule(args: argparse.Namespace) -> tuple[str, dict]:
+    """The rule named by ``--rule`` or a shorthand flag, and its options from the command line."""
+    options = {k: v for k, v in (("offset", args.offset), ("beta", args.ccs_beta), ("strata", args.strata))
+               if v is not None}
+    implied = ("sliding_window" if args.offset is not None else "keep_lowest" if args.lowest
+               else "random" if args.random else "ccs" if args.ccs_beta is not None else None)
+    if args.rule and implied and args.rule != implied:
+        raise ValueError(f"--rule {args.rule} contradicts the flag that means {implied}")
+    name = args.rule or implied or "keep_highest"
+    unknown = sorted(set(options) - set(RULES[name].options))
+    if unknown:
+        raise ValueError(f"rule {name} takes no {', '.join('--' + u.replace('beta', 'ccs-beta') for u in unknown)}")
+    return name, options

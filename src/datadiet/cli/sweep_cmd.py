@@ -1,4 +1,8 @@
-"""``datadiet sweep``: run every run of an experiment recipe once, into an experiment folder."""
+"""``datadiet sweep``: run every run of an experiment recipe once, into an experiment folder.
+
+The recipe is a shipped one by name (``datadiet recipes list``) or a TOML file; ``--data-dir`` gives the folder
+of a built-in dataset that is read from files (Fashion-MNIST, CIFAR), ``--download`` fetches its files.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="run an experiment recipe (TOML); finished runs are skipped",
                        description=__doc__)
-    p.add_argument("recipe", metavar="RECIPE.toml", help="experiment recipe, e.g. experiments/paper2_fig2.toml")
+    p.add_argument("recipe", metavar="RECIPE",
+                   help="a shipped recipe's name (see datadiet recipes list), e.g. paper2_fig2, or a recipe file")
     p.add_argument("--preset", metavar="NAME", help="a [presets.NAME] of the recipe, e.g. paper or cpu")
     p.add_argument("--out", required=True, metavar="DIR", help="experiment folder (results, cache, run folders)")
     p.add_argument("--data-dir", metavar="DIR", help="read every run's dataset from this folder instead")

@@ -3,6 +3,12 @@
 The **identity** of a run (:meth:`RunConfig.to_dict`) is everything that determines its result; its run id is
 a hash of it. Where the data files lie (``data_dir``) and whether they may be downloaded are not part of it.
 
+Data and network are built in (``dataset``, model ``name`` and ``width``) or the user's code named by import
+path (``loader``, ``factory``, each with ``options`` passed as keyword arguments; see
+:mod:`datadiet.experiments.user_code`); the import path and its options are part of the identity. The dataset
+variants (label noise, imbalance, per-class, validation split) apply to the user's data too; built-in datasets
+are normalized by their training split, the user's data is taken as the loader returns it.
+
 Budgets: ``budget = "epochs"`` trains ``epochs`` passes over the training subset (paper 2: pruning saves time);
 ``budget = "steps"`` trains ``epochs * ceil(N / batch_size)`` optimizer steps whatever the subset size, N being
 the whole training set (paper 1: the same number of steps as the full-data run); ``budget = "samples"`` trains
@@ -26,6 +32,8 @@ from torch import nn
 
 from datadiet.data import DataOptions, Splits, list_datasets, prepare
 from datadiet.data.dataset import IndexedDataset
+from datadiet.data.prepare import vary
+from datadiet.experiments.user_code import build_model, check_call, load_data, resolve
 from datadiet.experiments.values import build, check_keys, coerce, config_hash, field_values
 from datadiet.models import create_model, list_models
 from datadiet.training import TrainConfig
@@ -34,7 +42,8 @@ if TYPE_CHECKING:
     from datadiet.experiments.methods import Method
 
 __all__ = [
-    "BUDGETS", "EPOCH_BUDGETS", "RUN_KEYS", "TRAIN_KEYS", "DataConfig", "ModelConfig", "RunConfig", "parse_run",
+    "BUDGETS", "EPOCH_BUDGETS", "RUN_KEYS", "SOURCES", "TRAIN_KEYS", "DataConfig", "ModelConfig", "RunConfig",
+    "parse_run",
 ]
 
 BUDGETS = ("steps", "epochs", "samples")
@@ -43,48 +52,107 @@ EPOCH_BUDGETS = ("epochs", "samples")
 RUN_KEYS = ("method", "keep", "seed", "budget", "epochs", "data", "model", "train")
 _SET_BY_RUN = ("epochs", "steps", "stop_at", "seed", "progress")
 TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name not in _SET_BY_RUN)
+SOURCES = {"data": (("dataset", "data_dir"), ("loader", "options")), "model": (("name", "width"), ("factory", "options"))}
+"""The alternative sources of a data or model table, each with the keys that go with it (a recipe table naming
+one replaces the other's keys when merged over it, see :func:`datadiet.experiments.recipe.merge`)."""
+_FORM = '"package.module:function"'
 
 
 @dataclass(frozen=True)
 class DataConfig:
-    """A named dataset with its variants; ``data_dir`` and ``download`` say where to find it (not identity)."""
+    """A built-in ``dataset`` by name, or the user's ``loader`` called with ``loader_options``; ``options`` are
+    the variants applied to either. ``data_dir`` and ``download`` say where a built-in dataset's files are (not
+    identity)."""
 
-    dataset: str
+    dataset: str | None = None
     options: DataOptions = DataOptions()
     data_dir: str | None = None
     download: bool = False
+    loader: str | None = None
+    loader_options: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.dataset not in list_datasets():
-            raise ValueError(f"unknown dataset {self.dataset!r}; valid: {', '.join(list_datasets())}")
+        if self.loader is not None:
+            if self.dataset is not None or self.data_dir is not None:
+                raise ValueError("data has a loader and a dataset or data_dir: give one (pass folders to your "
+                                 "loader in options)")
+            check_call(resolve(self.loader, "data.loader"), self.loader, "data.loader", **self.loader_options)
+        elif self.dataset not in list_datasets():
+            raise ValueError(f"unknown dataset {self.dataset!r}; valid: {', '.join(list_datasets())}, or a loader "
+                             f"({_FORM})")
+        elif self.loader_options:
+            raise ValueError("data options are the arguments of a loader; a built-in dataset takes none")
+
+    def __hash__(self) -> int:
+        return hash((config_hash(self.identity()), self.data_dir, self.download))
 
     def identity(self) -> dict:
-        return {"dataset": self.dataset, **dataclasses.asdict(self.options)}
+        source = {"dataset": self.dataset} if self.loader is None else {
+            "loader": self.loader, "options": self.loader_options}
+        return {**source, **dataclasses.asdict(self.options)}
 
     def load(self) -> Splits:
         """The prepared splits (cached in this process: runs of a sweep share them)."""
-        return _load(self.dataset, self.data_dir, self.options, self.download)
+        return _load(self)
+
+    def to_dict(self) -> dict:
+        """The data as plain JSON values, data folder included (:meth:`from_dict` reads them back)."""
+        source = {"dataset": self.dataset} if self.loader is None else {
+            "loader": self.loader, "loader_options": self.loader_options}
+        return {**source, "options": dataclasses.asdict(self.options), "data_dir": self.data_dir}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "DataConfig":
+        values = dict(values)
+        return cls(options=DataOptions(**values.pop("options")), **values)
 
 
 @lru_cache(maxsize=2)
-def _load(dataset: str, data_dir: str | None, options: DataOptions, download: bool) -> Splits:
-    return prepare(dataset, data_dir, options, download=download)
+def _load(data: DataConfig) -> Splits:
+    if data.loader is None:
+        return prepare(data.dataset, data.data_dir, data.options, download=data.download)
+    return vary(load_data(data.loader, data.loader_options), data.options)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """A network by name and width."""
+    """A built-in network by ``name`` and ``width``, or the user's ``factory`` called with ``options``."""
 
-    name: str
+    name: str | None = None
     width: float = 1.0
+    factory: str | None = None
+    options: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.name not in list_models():
-            raise ValueError(f"unknown model {self.name!r}; valid: {', '.join(list_models())}")
+        if self.factory is not None:
+            if self.name is not None or self.width != 1.0:
+                raise ValueError("model has a factory and a name or width: give one (pass your factory its own "
+                                 "options)")
+            check_call(resolve(self.factory, "model.factory"), self.factory, "model.factory", num_classes=2,
+                       input_shape=(1, 2), **self.options)
+        elif self.name not in list_models():
+            raise ValueError(f"unknown model {self.name!r}; valid: {', '.join(list_models())}, or a factory "
+                             f"({_FORM})")
+        elif self.options:
+            raise ValueError("model options are the arguments of a factory; a built-in model takes width")
+
+    def __hash__(self) -> int:
+        return hash(config_hash(self.identity()))
+
+    def identity(self) -> dict:
+        if self.factory is None:
+            return {"name": self.name, "width": self.width}
+        return {"factory": self.factory, "options": self.options}
+
+    def describe(self) -> tuple[str, dict]:
+        """The network's name (or factory) and its keyword arguments, as score files record them."""
+        return (self.name, {"width": self.width}) if self.factory is None else (self.factory, dict(self.options))
 
     def build(self, data: IndexedDataset, seed: int) -> nn.Module:
         """A fresh network for ``data``, its initialization drawn from ``seed``."""
         torch.manual_seed(seed)
+        if self.factory is not None:
+            return build_model(self.factory, self.options, data.num_classes, data.input_shape)
         return create_model(self.name, data.num_classes, data.in_channels, width=self.width,
                             input_shape=data.input_shape)
 
@@ -126,7 +194,7 @@ class RunConfig:
         """The run's identity as plain JSON values."""
         return {
             "method": self.method.to_dict(), "keep": self.keep, "seed": self.seed, "budget": self.budget,
-            "epochs": self.epochs, "data": self.data.identity(), "model": dataclasses.asdict(self.model),
+            "epochs": self.epochs, "data": self.data.identity(), "model": self.model.identity(),
             "train": self.train,
         }
 
@@ -166,7 +234,7 @@ def parse_run(values: dict, method: Method, *, base_dir: Path | None = None) -> 
             raise ValueError(f"the run configuration needs {key!r} (in [base], [grid] or a preset)")
     train = field_values(TrainConfig, values.get("train", {}), "train", skip=_SET_BY_RUN)
     return RunConfig(
-        method=method, data=_data(values["data"], base_dir), model=build(ModelConfig, values["model"], "model"),
+        method=method, data=_data(values["data"], base_dir), model=_model(values["model"]),
         seed=coerce(values["seed"], int, "seed"), epochs=coerce(values["epochs"], int, "epochs"),
         budget=coerce(values.get("budget", "steps"), str, "budget"),
         keep=coerce(values.get("keep"), float | None, "keep"), train=train,
@@ -176,13 +244,21 @@ def parse_run(values: dict, method: Method, *, base_dir: Path | None = None) -> 
 def _data(table: dict, base_dir: Path | None) -> DataConfig:
     table = dict(table)
     option_keys = [f.name for f in dataclasses.fields(DataOptions)]
-    check_keys(table, ["dataset", "data_dir", *option_keys], "data")
-    if "dataset" not in table:
-        raise ValueError("data needs 'dataset'")
+    check_keys(table, ["dataset", "data_dir", *option_keys, "loader", "options"], "data")
+    if "dataset" not in table and "loader" not in table:
+        raise ValueError(f"data needs 'dataset' (one of {', '.join(list_datasets())}) or 'loader' ({_FORM})")
     data_dir = table.pop("data_dir", None)
     if data_dir is not None:
         data_dir = coerce(data_dir, str, "data.data_dir")
         data_dir = str(((base_dir or Path.cwd()) / Path(data_dir).expanduser()).resolve())
-    dataset = coerce(table.pop("dataset"), str, "data.dataset")
-    return DataConfig(dataset, build(DataOptions, table, "data"), data_dir)
+    dataset = coerce(table.pop("dataset", None), str | None, "data.dataset")
+    loader = coerce(table.pop("loader", None), str | None, "data.loader")
+    loader_options = coerce(table.pop("options", {}), dict, "data.options")
+    return DataConfig(dataset, build(DataOptions, table, "data"), data_dir, loader=loader,
+                      loader_options=loader_options)
 
+
+def _model(table: dict) -> ModelConfig:
+    if "name" not in table and "factory" not in table:
+        raise ValueError(f"model needs 'name' (one of {', '.join(list_models())}) or 'factory' ({_FORM})")
+    return build(ModelConfig, table, "model")

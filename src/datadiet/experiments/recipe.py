@@ -4,13 +4,17 @@ Tables of a recipe (every unknown key is an error naming the valid ones):
 
 - ``extends = "other.toml"`` (a top-level key): the recipe is ``other.toml`` (a path relative to this file)
   with this file's tables merged over it (see :func:`merge`), so a variant of a figure states only what differs.
-  Relative paths of the merged recipe (``data_dir``) are taken relative to the extending file.
+  Relative paths of the merged recipe (``data_dir``) are taken relative to the extending file. A name without
+  ``.toml`` (``extends = "paper2_fig2"``) extends the shipped recipe of that name (:mod:`datadiet.recipes`).
 - ``[experiment]``: ``name`` (default: the file's stem), ``description``, ``epoch_seconds`` (seconds per
   full-data training epoch on the intended machine, used only by ``--dry-run`` estimates).
 - ``[base]``: one run: ``method`` (a label), ``keep``, ``seed``, ``budget`` ("steps" | "epochs" | "samples"),
-  ``epochs``, and the sub-tables ``[base.data]`` (``dataset``, ``data_dir``, label_noise, imbalance,
-  per_class, val_fraction, seed), ``[base.model]`` (``name``, ``width``) and ``[base.train]`` (TrainConfig
-  options: batch_size, lr, momentum, nesterov, weight_decay, lr_milestones, lr_gamma, augment, eval_every, ...).
+  ``epochs``, and the sub-tables ``[base.data]`` (``dataset`` and ``data_dir``, or the user's ``loader =
+  "package.module:function"`` with ``options``; and the variants label_noise, imbalance, per_class,
+  val_fraction, seed), ``[base.model]`` (``name`` and ``width``, or the user's ``factory =
+  "package.module:function"`` with ``options``; see :mod:`datadiet.experiments.user_code`) and ``[base.train]``
+  (TrainConfig options: batch_size, lr, momentum, nesterov, weight_decay, lr_milestones, lr_gamma, augment,
+  eval_every, ...).
 - ``[grid]``: lists of alternatives for any key of ``[base]`` (``keep = [0.9, 0.5]``, ``data.label_noise =
   [0.0, 0.1]``); the runs are the cartesian product, the first key varying slowest.
 - ``[methods.LABEL]``: see :mod:`datadiet.experiments.methods`. A list value is a list of alternatives for
@@ -23,7 +27,9 @@ Tables of a recipe (every unknown key is an error naming the valid ones):
   Figures of static scores name static methods (``scores = ["el2n"]``), computed on the ``[base]``
   configuration; a recipe without any ``method`` is a pure analysis (no training runs, only score sets).
 - ``[presets.NAME]``: tables ``experiment``, ``base``, ``grid``, ``methods``, ``plot``, ``figures`` merged over
-  the recipe's own (tables merge key by key; any other value, a grid list included, is replaced). With
+  the recipe's own (tables merge key by key; any other value, a grid list included, is replaced; a data or model
+  table that names another source, ``loader`` for ``dataset`` or ``factory`` for ``name``, replaces the keys of
+  the source it is merged over, see :data:`~datadiet.experiments.config.SOURCES`). With
   ``extends = "cpu"`` a preset is a variant of the recipe's preset ``cpu``: its tables merge over that one's.
 
 Runs that resolve to the same configuration are run once (``full`` ignores ``keep``, so one full-data run per
@@ -43,12 +49,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from datadiet.experiments.config import RUN_KEYS, DataConfig, RunConfig, parse_run
+from datadiet.experiments.config import RUN_KEYS, SOURCES, DataConfig, RunConfig, parse_run
 from datadiet.experiments.figures import CurvesFigure, FigureSpec, parse_figure
 from datadiet.experiments.methods import METHOD_KINDS, Method, parse_method, resolve_references
 from datadiet.experiments.params import FullParams
 from datadiet.experiments.scoring import ScoreNeed
 from datadiet.experiments.values import build, check_keys
+from datadiet.recipes import is_recipe_name, recipe_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -117,16 +124,24 @@ def read_recipe(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     if parent is None:
         return recipe
     if not isinstance(parent, str):
-        raise ValueError(f"{path}: extends must be the path of a recipe, got {parent!r}")
-    return merge(read_recipe(path.parent / parent, (*_seen, path)), recipe)
+        raise ValueError(f"{path}: extends must be the path or the name of a recipe, got {parent!r}")
+    parent_path = recipe_path(parent) if is_recipe_name(parent) else path.parent / parent
+    return merge(read_recipe(parent_path, (*_seen, path)), recipe)
 
 
-def merge(base: dict, override: dict) -> dict:
-    """``override`` merged over ``base``: tables key by key, anything else replaced (a new dict)."""
+def merge(base: dict, override: dict, _key: str | None = None) -> dict:
+    """``override`` merged over ``base``: tables key by key, anything else replaced (a new dict).
+
+    A ``data`` or ``model`` table of ``override`` that names one source (:data:`SOURCES`: ``loader`` or
+    ``dataset``, ``factory`` or ``name``) first drops the keys of the other from ``base``'s.
+    """
     out = copy.deepcopy(base)
+    for source, other in itertools.permutations(SOURCES.get(_key, ()), 2):
+        if source[0] in override:
+            out = {k: v for k, v in out.items() if k not in other}
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
+            out[key] = merge(out[key], value, key)
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -135,8 +150,9 @@ def merge(base: dict, override: dict) -> dict:
 def load_recipe(
     path: str | Path, *, preset: str | None = None, data_dir: str | Path | None = None, download: bool = False
 ) -> Experiment:
-    """Read, apply ``preset`` and expand a recipe; ``data_dir`` replaces every run's data folder."""
-    path = Path(path).resolve()
+    """Read, apply ``preset`` and expand a recipe (a file, or a shipped recipe's name); ``data_dir`` replaces the
+    data folder of every run that reads a built-in dataset."""
+    path = recipe_path(str(path)) if is_recipe_name(str(path)) and not Path(path).is_file() else Path(path).resolve()
     recipe = read_recipe(path)
     experiment = expand(recipe, preset=preset, base_dir=path.parent, default_name=path.stem)
     experiment = dataclasses.replace(experiment, recipe=str(path))
@@ -145,6 +161,8 @@ def load_recipe(
     folder = None if data_dir is None else str(Path(data_dir).expanduser().resolve())
 
     def move(data: DataConfig) -> DataConfig:
+        if data.loader is not None:
+            return data
         return dataclasses.replace(data, data_dir=folder or data.data_dir, download=download)
 
     return experiment.with_data(move)

@@ -47,6 +47,7 @@ def run_sweep(
     the next sweep); the other runs go on.
     """
     _check_data({r.data for r in experiment.runs} | {need.data for need in experiment.figure_needs()})
+    _check_user_code(experiment)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with _lock(out), ResultStore(out / DATABASE) as store:
@@ -68,7 +69,7 @@ def run_sweep(
 def _check_data(datasets: set[DataConfig]) -> None:
     """Fail before any run starts if a dataset that is read from files has no folder, or a missing one."""
     for data in datasets:
-        needs = get_spec(data.dataset).data_dir
+        needs = data.loader is None and get_spec(data.dataset).data_dir
         if not needs:
             continue
         if data.data_dir is None:
@@ -77,6 +78,17 @@ def _check_data(datasets: set[DataConfig]) -> None:
         if not data.download and not Path(data.data_dir).exists():
             raise FileNotFoundError(f"data folder {data.data_dir} of dataset {data.dataset!r} does not exist "
                                     "(pass --data-dir, or --download)")
+
+
+def _check_user_code(experiment: Experiment) -> None:
+    """Fail before any run starts if a loader or a factory of the user returns the wrong thing: each loader is
+    called and each factory builds one network on its data."""
+    for data in {r.data for r in experiment.runs} | {need.data for need in experiment.figure_needs()}:
+        if data.loader is not None:
+            data.load()
+    for model, data in {(r.model, r.data) for r in experiment.runs}:
+        if model.factory is not None:
+            model.build(data.load().train, 0)
 
 
 @contextmanager

@@ -42,20 +42,20 @@ def random_subset(n: int, keep: float, *, seed: int, labels: ArrayLike | None = 
 
 
 def sliding_window(
-    scores: ArrayLike, *, offset: float, size: float, labels: ArrayLike | None = None
+    scores: ArrayLike, keep: float, *, offset: float, labels: ArrayLike | None = None
 ) -> np.ndarray:
-    """Sort ascending, drop the lowest ``offset`` fraction, keep the next ``size`` fraction, drop the rest.
+    """Sort ascending, drop the lowest ``offset`` fraction, keep the next ``keep`` fraction, drop the rest.
 
-    The window keeps exactly ``round(size * N)`` examples starting at rank ``round(offset * N)``; when rounding
+    The window keeps exactly ``round(keep * N)`` examples starting at rank ``round(offset * N)``; when rounding
     pushes the window past the top it is moved down to end at the highest score, so
-    ``sliding_window(s, offset=1 - f, size=f)`` equals ``keep_highest(s, f)``. With ``labels`` the offset and
-    size apply within each class.
+    ``sliding_window(s, f, offset=1 - f)`` equals ``keep_highest(s, f)``. With ``labels`` the offset and the
+    window's size apply within each class.
     """
     s = check_scores(scores)
     offset = check_fraction("offset", offset, allow_zero=True)
-    size = check_fraction("size", size)
+    size = check_fraction("keep", keep)
     if offset + size > 1 + WINDOW_TOLERANCE:
-        raise ValueError(f"offset + size must be at most 1, got offset={offset} + size={size} = {offset + size}")
+        raise ValueError(f"offset + keep must be at most 1, got offset={offset} + keep={size} = {offset + size}")
 
     def choose(members: np.ndarray, count: int) -> np.ndarray:
         start = min(fraction_count(offset, len(members)), len(members) - count)

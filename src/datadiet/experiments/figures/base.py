@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from datadiet.data import DataOptions
 from datadiet.data.dataset import IndexedDataset
 from datadiet.experiments.config import DataConfig, RunConfig
 from datadiet.experiments.scoring import ScoreCache, ScoreNeed
@@ -89,9 +88,7 @@ class FigureSpec:
 
     def to_dict(self) -> dict:
         """The figure as plain JSON values (how ``experiment.json`` records it for plotting and reports)."""
-        data = None if self.data is None else {
-            "dataset": self.data.dataset, "options": dataclasses.asdict(self.data.options),
-            "data_dir": self.data.data_dir}
+        data = None if self.data is None else self.data.to_dict()
         return {"name": self.name, "type": self.settings.type, "settings": dataclasses.asdict(self.settings),
                 "scores": {label: {"key": n.key, "what": n.label} for label, n in self.scores.items()},
                 "data": data}
@@ -124,5 +121,4 @@ class FigureInputs:
 
     def train_data(self) -> IndexedDataset:
         """The training split the figure's scores were computed on (loaded from the recorded data folder)."""
-        data = self.entry["data"]
-        return DataConfig(data["dataset"], DataOptions(**data["options"]), data["data_dir"]).load().train
+        return DataConfig.from_dict(self.entry["data"]).load().train
