@@ -189,3 +189,122 @@ def loop_interpolation_errors(make_model, state_a, state_b, x, y, alphas) -> lis
         wrong = sum(int(model(x[i : i + 1]).argmax(1).item() != int(y[i])) for i in range(len(y)))
         errors.append(wrong / len(y))
     return errors
+
+
+# --- training-dynamics score oracles: one example and one epoch at a time, from the papers' formulas ---------
+# ``logits[e][i]`` is example i's logit list at epoch e, or None where it was not presented; ``labels[i]`` its label.
+
+
+def _naive_softmax(z) -> list[float]:
+    import math
+
+    top = max(z)
+    exps = [math.exp(v - top) for v in z]
+    return [v / sum(exps) for v in exps]
+
+
+def _naive_series(logits, labels, i: int, value) -> list:
+    """``value(z, y)`` for each epoch's logits of example i, None where it was not presented."""
+    return [None if epoch[i] is None else value(list(epoch[i]), int(labels[i])) for epoch in logits]
+
+
+def _naive_mean(values) -> float:
+    return sum(values) / len(values)
+
+
+def _naive_sample_std(values) -> float:
+    m = _naive_mean(values)
+    return (sum((v - m) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+
+
+def naive_aum(logits, labels) -> list[float]:
+    """-AUM (Pleiss et al. 2020): minus the mean over presented epochs of ``z_y - max_{k != y} z_k``."""
+    def margin(z, y):
+        return z[y] - max(v for k, v in enumerate(z) if k != y)
+
+    return [-_naive_mean([m for m in _naive_series(logits, labels, i, margin) if m is not None])
+            for i in range(len(labels))]
+
+
+def naive_data_maps(logits, labels) -> tuple[list[float], list[float], list[float]]:
+    """Data Maps (Swayamdipta et al. 2020) over presented epochs: (1 - confidence, variability with 1/E,
+    1 - correctness), confidence = mean p_y, correctness = fraction of epochs whose argmax is y."""
+    confidence, variability, correctness = [], [], []
+    for i in range(len(labels)):
+        p = [v for v in _naive_series(logits, labels, i, lambda z, y: _naive_softmax(z)[y]) if v is not None]
+        ok = [v for v in _naive_series(logits, labels, i, lambda z, y: z.index(max(z)) == y) if v is not None]
+        mu = _naive_mean(p)
+        confidence.append(1 - mu)
+        variability.append(_naive_mean([(v - mu) ** 2 for v in p]) ** 0.5)
+        correctness.append(1 - sum(ok) / len(ok))
+    return confidence, variability, correctness
+
+
+def naive_el2n_at(logits, labels, epoch: int) -> list[float]:
+    """``||softmax(z) - onehot(y)||_2`` at one epoch, summed over classes by a loop."""
+    return [sum((p - (k == int(labels[i]))) ** 2 for k, p in enumerate(_naive_softmax(logits[epoch][i]))) ** 0.5
+            for i in range(len(labels))]
+
+
+def naive_entropy(logits, epoch: int) -> list[float]:
+    import math
+
+    return [-sum(p * math.log(p) for p in _naive_softmax(z) if p > 0) for z in logits[epoch]]
+
+
+def naive_least_confidence(logits, epoch: int) -> list[float]:
+    return [1 - max(_naive_softmax(z)) for z in logits[epoch]]
+
+
+def _naive_windows(logits, labels, window: int, statistic) -> list[float]:
+    """Mean over sliding windows of ``statistic(p_y values present in the window)``, windows with < 2 skipped."""
+    scores = []
+    for i in range(len(labels)):
+        p = _naive_series(logits, labels, i, lambda z, y: _naive_softmax(z)[y])
+        stats = []
+        for k in range(len(p) - window + 1):
+            present = [v for v in p[k : k + window] if v is not None]
+            if len(present) >= 2:
+                stats.append(statistic(present))
+        scores.append(_naive_mean(stats))
+    return scores
+
+
+def naive_dyn_unc(logits, labels, window: int) -> list[float]:
+    """Dyn-Unc (He et al. 2023): mean over windows of J epochs of the sample standard deviation (J - 1) of p_y."""
+    return _naive_windows(logits, labels, window, _naive_sample_std)
+
+
+def naive_dual(logits, labels, window: int) -> list[float]:
+    """DUAL (Cho et al. 2025): mean over windows of std(p_y) * (1 - mean(p_y))."""
+    return _naive_windows(logits, labels, window, lambda p: _naive_sample_std(p) * (1 - _naive_mean(p)))
+
+
+def naive_tdds(logits, labels, window: int, decay: float) -> list[float]:
+    """TDDS (Zhang et al. 2024): g_t = sum_k |p_k(t) log((p_k(t) + 1e-8) / (p_k(t-1) + 1e-8))| for presented t - 1
+    and t; per window of J epochs, R_k = ||g - mean g||_2 over its J - 1 contributions (from the present ones,
+    scaled by sqrt((J - 1) / present), windows with < 2 skipped); score = sum_k decay (1 - decay)^(K - k) R_k,
+    K = T - J, over usable windows, scaled by (all weights) / (usable weights)."""
+    import math
+
+    scores = []
+    for i in range(len(labels)):
+        g = []
+        for t in range(1, len(logits)):
+            if logits[t][i] is None or logits[t - 1][i] is None:
+                g.append(None)
+                continue
+            now, before = _naive_softmax(logits[t][i]), _naive_softmax(logits[t - 1][i])
+            g.append(sum(abs(a * (math.log(a + 1e-8) - math.log(b + 1e-8))) for a, b in zip(now, before)))
+        last = len(logits) - window
+        total, usable, weights = 0.0, 0.0, 0.0
+        for k in range(last + 1):
+            w = decay * (1 - decay) ** (last - k)
+            weights += w
+            present = [v for v in g[k : k + window - 1] if v is not None]
+            if len(present) >= 2:
+                m = _naive_mean(present)
+                total += w * (sum((v - m) ** 2 for v in present) * (window - 1) / len(present)) ** 0.5
+                usable += w
+        scores.append(total / usable * weights)
+    return scores

@@ -114,7 +114,7 @@ def entropy(recording: DynamicsRecording, epoch: int = -1) -> np.ndarray:
     """
     e = _epoch(recording, epoch, "entropy")
     p = _probabilities(recording, "entropy")[e].astype(np.float64)
-    terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    terms = p * np.log(np.where(p > 0, p, 1.0))  # 0 log 0 = 0; NaN (not presented) stays NaN
     return _complete(-terms.sum(1), "entropy", f"presentation in epoch {e}")
 
 
@@ -140,7 +140,7 @@ def dyn_unc(recording: DynamicsRecording, *, window: int = 10, epochs: int | Non
     t = _length(recording, epochs, "dyn_unc", window=window)
     p = _rows(recording.true_prob, t)
     windows = [_sample_std(p[k : k + window]) for k in range(t - window + 1)]
-    return _complete(_mean(np.stack(windows)), "dyn_unc", _window_text(t, "two presentations in one window of"))
+    return _complete(_mean(np.stack(windows)), "dyn_unc", _window_text(t, "window with two presentations in"))
 
 
 def dual(recording: DynamicsRecording, *, window: int = 10, epochs: int | None = None) -> np.ndarray:
@@ -155,7 +155,7 @@ def dual(recording: DynamicsRecording, *, window: int = 10, epochs: int | None =
     t = _length(recording, epochs, "dual", window=window)
     p = _rows(recording.true_prob, t)
     windows = [_sample_std(p[k : k + window]) * (1.0 - _mean(p[k : k + window])) for k in range(t - window + 1)]
-    return _complete(_mean(np.stack(windows)), "dual", _window_text(t, "two presentations in one window of"))
+    return _complete(_mean(np.stack(windows)), "dual", _window_text(t, "window with two presentations in"))
 
 
 def tdds(recording: DynamicsRecording, *, window: int = 10, epochs: int | None = None,
@@ -174,10 +174,11 @@ def tdds(recording: DynamicsRecording, *, window: int = 10, epochs: int | None =
     J - 1 of them, and the average runs over usable windows, rescaled to the full weight. High = variable
     contributions = kept (the paper's direction). Needs probabilities.
     """
+    probabilities = _probabilities(recording, "tdds")
     t = _length(recording, epochs, "tdds", window=window, min_window=3)
     if not 0.0 < decay <= 1.0:
-        raise ValueError(f"decay must be in (0, 1], got {decay}")
-    p = _probabilities(recording, "tdds")[:t].astype(np.float64)
+        raise ValueError(f"tdds: decay must be in (0, 1], got {decay}")
+    p = probabilities[:t].astype(np.float64)
     g = np.abs(p[1:] * (np.log(p[1:] + _TDDS_EPS) - np.log(p[:-1] + _TDDS_EPS))).sum(2)
     last = t - window
     weights = decay * (1.0 - decay) ** (last - np.arange(last + 1))
@@ -187,7 +188,7 @@ def tdds(recording: DynamicsRecording, *, window: int = 10, epochs: int | None =
     weight = (usable * weights[:, None]).sum(0)
     with np.errstate(invalid="ignore", divide="ignore"):
         scores = total / weight * weights.sum()
-    return _complete(scores, "tdds", _window_text(t, "two divergences of consecutive epochs in one window of"))
+    return _complete(scores, "tdds", _window_text(t, "window with two divergences of consecutive presentations in"))
 
 
 def _length(recording: DynamicsRecording, epochs: int | None, score: str, *, window: int | None = None,
