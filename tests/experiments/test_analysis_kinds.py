@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,10 +19,9 @@ from datadiet.experiments import (
 )
 from datadiet.experiments.figures import plot_experiment, render_all
 from datadiet.experiments.recipe import merge, read_recipe
+from datadiet.recipes import FOLDER as RECIPES
 from datadiet.scores import score_runs
 from datadiet.training import trainer_fn
-
-RECIPES = Path(__file__).resolve().parents[2] / "experiments"
 
 BASE = {
     "base": {"budget": "epochs", "epochs": 3, "seed": 0, "method": "v", "data": {"dataset": "digits"},

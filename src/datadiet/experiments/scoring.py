@@ -58,7 +58,7 @@ class ScoreNeed:
         kind = get_score(self.score).kind
         identity = {"score": self.score, "data": self.data.identity()}
         if kind != "data":
-            identity.update(at=self.at, runs=self.runs, seed0=self.seed0, model=dataclasses.asdict(self.model))
+            identity.update(at=self.at, runs=self.runs, seed0=self.seed0, model=self.model.identity())
         if kind != "data" and self.at > 0:
             identity["schedule"] = {k: v for k, v in self.schedule.to_dict().items() if k not in ("seed", "progress")}
         return identity
@@ -142,7 +142,8 @@ def compute_part(part: ScoreNeed, cache: ScoreCache, device: torch.device | str 
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    scores = ScoreFile.from_runs(runs, train, model=part.model.name, model_kwargs={"width": part.model.width})
+    model, kwargs = part.model.describe()
+    scores = ScoreFile.from_runs(runs, train, model=model, model_kwargs=kwargs)
     cache.parts.save(part, scores, seconds)
     return seconds
 
