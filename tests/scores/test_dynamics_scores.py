@@ -110,6 +110,14 @@ def test_a_score_needing_more_epochs_than_recorded_says_how_many(recording, call
         call(recording)
 
 
+def test_an_empty_recording_says_what_it_needs():
+    empty = TrainingDynamics(3).compute()
+    with pytest.raises(ValueError, match="^aum needs 1 recorded epoch, the recording has 0$"):
+        aum(empty)
+    with pytest.raises(ValueError, match="^dyn_unc with window 10 needs 10 recorded epochs, the recording has 0$"):
+        dyn_unc(empty)
+
+
 @pytest.mark.parametrize("call", [lambda r: el2n_at(r, 0), tdds, entropy])
 def test_scores_needing_probabilities_say_so(call):
     with pytest.raises(ValueError, match="keep_probabilities=True"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -81,8 +82,9 @@ def test_the_stated_footprint_per_example_and_epoch():
     n, k, epochs = 800, 10, 3
     for keep, per_cell in ((False, 6.125), (True, 6.125 + 2 * k)):
         state = _filled(n, k, epochs, keep).state_dict()
-        per_epoch = sum(v.numel() * v.element_size() for name, v in state.items() if name not in ("labels", "num_classes"))
-        assert per_epoch / (n * epochs) == per_cell
+        recorded = sum(v.numel() * v.element_size() for name, v in state.items()
+                       if name not in ("labels", "num_classes"))
+        assert recorded / (n * epochs) == per_cell
 
 
 def test_state_dict_round_trip_through_torch_load_weights_only_and_resume():
@@ -121,7 +123,7 @@ def test_load_state_dict_rejects_another_size_or_probability_setting():
 @pytest.mark.parametrize("keep", [False, True])
 def test_save_and_load_round_trip_with_provenance_and_no_pickle(tmp_path, keep):
     recording = _filled(keep=keep).compute()
-    recording = DynamicsRecording(**{**recording.__dict__, "provenance": {"dataset": "toy", "seed": 3}})
+    recording = replace(recording, provenance={"dataset": "toy", "seed": 3})
     path = recording.save(tmp_path / "run.npz")
     loaded = DynamicsRecording.load(path)
     for name in ("true_prob", "margin", "loss", "correct", "labels"):

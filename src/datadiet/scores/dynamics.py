@@ -38,8 +38,9 @@ def forgetting_from(recording: DynamicsRecording) -> np.ndarray:
     presented epoch classified correctly; the score is the number of events, ``+inf`` if never classified
     correctly (never learned, ranked above every learned example). High = forgotten often or never learned = kept.
     A recording keeps each example's last presentation per epoch, so this equals :class:`ForgettingCounter` fed
-    the same batches when each example is presented once per epoch (full-data training); with repeats within an
-    epoch the counter sees events this cannot. Never-presented examples raise ``ValueError``, as in the counter.
+    the same batches when each example is presented at most once per epoch (full-data training, also with
+    ``drop_last``); with repeats within an epoch the counter sees events this cannot. Never-presented examples
+    raise ``ValueError``, as in the counter.
     """
     n = recording.num_examples
     last = np.full(n, -1, dtype=np.int8)
@@ -194,20 +195,21 @@ def tdds(recording: DynamicsRecording, *, window: int = 10, epochs: int | None =
 def _length(recording: DynamicsRecording, epochs: int | None, score: str, *, window: int | None = None,
             min_window: int = 2) -> int:
     """T, the number of leading epochs a score uses, checked against the recording and the window."""
-    recorded = recording.num_epochs
-    t = recorded if epochs is None else epochs
-    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 1:
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1):
         raise ValueError(f"{score}: epochs must be a positive integer or None, got {epochs!r}")
     if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer))
                                or window < min_window):
         raise ValueError(f"{score}: window must be an integer >= {min_window}, got {window!r}")
+    recorded = recording.num_epochs
+    t = recorded if epochs is None else int(epochs)
+    if window is not None and epochs is not None and window > t:
+        raise ValueError(f"{score} with window {window} needs at least {window} epochs, got epochs={t}")
     needed = max(t, window or 1)
     if needed > recorded:
-        what = f"window {window}" if window is not None and window > t else f"epochs={t}"
-        raise ValueError(f"{score} with {what} needs {needed} recorded epochs, the recording has {recorded}")
-    if window is not None and window > t:
-        raise ValueError(f"{score} with window {window} needs at least {window} epochs, got epochs={t}")
-    return int(t)
+        what = f" with window {window}" if window is not None and window >= t else f" with epochs={t}" if epochs else ""
+        raise ValueError(f"{score}{what} needs {needed} recorded epoch{'s' * (needed > 1)}, the recording has "
+                         f"{recorded}")
+    return t
 
 
 def _epoch(recording: DynamicsRecording, epoch: int, score: str) -> int:

@@ -13,8 +13,9 @@ batch's positions, logits and labels and the epoch. It keeps, per example and pe
 
 **Footprint**: float16 values and a bitset, so 2 + 2 + 2 bytes + 1 bit = **6.125 bytes per example per epoch**,
 plus ``2 K`` bytes with the probabilities (26.125 bytes for K = 10), plus 8 bytes per example for the labels.
-N = 60,000 over 30 epochs: 11.0 MB, or 47.0 MB with 10-class probabilities (``benchmarks/bench_recording_memory.py``
-measures it). Epoch rows are allocated when an epoch is first seen; float16 saturates at +-65504.
+N = 60,000 over 30 epochs: 11.5 MB, or 47.5 MB with 10-class probabilities, as measured by
+``benchmarks/bench_recording_memory.py``; ``compute()`` briefly holds a second copy. Epoch rows are allocated when
+an epoch is first seen; float16 saturates at +-65504.
 
 **Presentations**: the last presentation of an example within an epoch wins (also within one batch); an example
 not presented in an epoch stays missing there (NaN values, bit 0). A recording made from training batches sees
@@ -138,7 +139,8 @@ class TrainingDynamics:
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
             raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
         if self.epochs is not None and epoch >= self.epochs:
-            raise ValueError(f"epoch {epoch} is beyond the {self.epochs} epochs this recorder was made for (0..{self.epochs - 1})")
+            raise ValueError(f"epoch {epoch} is beyond the {self.epochs} epochs this recorder was made for "
+                             f"(0..{self.epochs - 1})")
         if idx.ndim != 1 or z.ndim != 2 or y.shape != idx.shape or len(z) != len(idx):
             raise ValueError(f"expected positions (B,), logits (B, K) and labels (B,), got {tuple(idx.shape)}, "
                              f"{tuple(z.shape)} and {tuple(y.shape)}")

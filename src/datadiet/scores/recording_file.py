@@ -48,7 +48,8 @@ class DynamicsRecording:
         labels: labels the run was fed, int64 ``(N,)`` (-1 = never presented).
         num_classes: K.
         probabilities: softmax vectors, float16 ``(E, N, K)``, or None when they were not kept.
-        provenance: JSON-compatible description of the run (dataset, model, seed, training configuration...).
+        provenance: JSON-compatible description of the run (dataset, model, seed, training configuration...);
+            set it with ``dataclasses.replace(recording, provenance={...})`` before saving.
     """
 
     true_prob: np.ndarray
@@ -124,6 +125,9 @@ class DynamicsRecording:
             recording = cls(**arrays, correct=correct, **{k: meta[k] for k in _META})
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{path}: {error}") from None
+        if (meta["num_epochs"], meta["num_examples"]) != (recording.num_epochs, recording.num_examples):
+            raise ValueError(f"{path}: the metadata counts {meta['num_epochs']} epochs of {meta['num_examples']} "
+                             f"examples, the arrays {recording.num_epochs} of {recording.num_examples}")
         if meta["label_fingerprint"] != recording.label_fingerprint():
             raise ValueError(f"{path}: the label fingerprint does not match the stored labels")
         return recording
