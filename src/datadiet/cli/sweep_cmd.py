@@ -12,8 +12,7 @@ from pathlib import Path
 from datadiet.cli.options import positive_int
 from datadiet.experiments import ResultStore, format_plan, load_recipe, run_sweep
 from datadiet.experiments.executors import EXECUTORS
-from datadiet.experiments.store import DATABASE
-from datadiet.experiments.tasks import CACHE_DIR
+from datadiet.experiments.layout import CACHE_DIR, DATABASE
 
 __all__ = ["add_parser", "run"]
 

@@ -4,7 +4,9 @@
 :class:`Experiment` of :class:`RunConfig` s and figures; :func:`run_sweep` runs the unfinished runs and
 computes the score sets the figures show (locally, in a process pool or on Ray) into an experiment folder;
 :func:`load_results`, :func:`plot_experiment`, :func:`write_report` and :func:`export_results` turn the folder
-into figures, an HTML report and tables.
+into figures, an HTML report and tables. The method kinds (full, random, static, dynamic, always_sometimes,
+velocity, barrier) live one per module in :mod:`~datadiet.experiments.kinds`; the names of an experiment
+folder's files in :mod:`~datadiet.experiments.layout`.
 """
 
 from datadiet.experiments.config import DataConfig, ModelConfig, RunConfig

@@ -17,12 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from datadiet.dynamic import DynamicPruner, SelectionMixture, fit_selection_mixture, pool_counts
+from datadiet.experiments.layout import COUNTS_FILE, COUNTS_RECORD
 from datadiet.files import atomic_write, write_json
 
-__all__ = ["COUNTS_FILE", "PooledCounts", "load_counts", "pooled_counts", "save_counts"]
-
-COUNTS_FILE = "selection_counts.npy"
-_RECORD = "selection_counts.json"
+__all__ = ["PooledCounts", "load_counts", "pooled_counts", "save_counts"]
 
 
 def save_counts(run_dir: Path, pruner: DynamicPruner) -> dict:
@@ -30,7 +28,7 @@ def save_counts(run_dir: Path, pruner: DynamicPruner) -> dict:
     counts = pruner.counts.numpy().astype(np.int64)
     atomic_write(run_dir / COUNTS_FILE, lambda tmp: _save_npy(tmp, counts))
     record = {"num_checkpoints": int(pruner.num_checkpoints), "num_examples": int(len(counts))}
-    write_json(run_dir / _RECORD, record)
+    write_json(run_dir / COUNTS_RECORD, record)
     return {"num_checkpoints": record["num_checkpoints"]}
 
 
@@ -41,7 +39,7 @@ def _save_npy(path: str, array: np.ndarray) -> None:
 
 def load_counts(run_dir: Path) -> tuple[np.ndarray, int]:
     """Counts ``(N,)`` and the number of checkpoints of the finished dynamic run in ``run_dir``."""
-    path = run_dir / _RECORD
+    path = run_dir / COUNTS_RECORD
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} holds no selection counts (not a finished dynamic run)")
     record = json.loads(path.read_text())

@@ -17,8 +17,9 @@ from tqdm.auto import tqdm
 
 from datadiet.experiments.config import RunConfig
 from datadiet.experiments.scoring import ScoreCache, ScoreNeed, assemble, score_need
+from datadiet.experiments.layout import CACHE_DIR, RUNS_DIR
 from datadiet.experiments.store import ResultStore
-from datadiet.experiments.tasks import CACHE_DIR, RUNS_DIR, RunTask, ScoreTask
+from datadiet.experiments.tasks import RunTask, ScoreTask
 from datadiet.training.trainer import CHECKPOINT
 
 __all__ = ["Driver", "SweepSummary"]

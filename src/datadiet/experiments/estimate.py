@@ -2,7 +2,8 @@
 
 This is an **estimate**, counted without loading any data:
 
-- training: one unit per epoch over all N examples. Under ``budget = "steps"`` every run costs ``epochs``
+- training (each kind's :meth:`~datadiet.experiments.kinds.MethodParams.estimated_epochs`): one unit per epoch
+  over all N examples. Under ``budget = "steps"`` every run costs ``epochs``
   (same steps as full data); under ``"epochs"`` a subset of ``keep`` costs ``keep`` per epoch, and a dynamic run
   its full-data epochs (warm-up, final phase) plus ``keep`` for each pruned epoch; under ``"samples"`` the same
   over its ``round(epochs / keep)`` epochs. InfoBatch's size depends on the losses: it is assumed to keep
@@ -24,13 +25,14 @@ given in time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from datadiet.experiments.analysis_params import AnalysisParams
 from datadiet.experiments.config import RunConfig
-from datadiet.experiments.params import AlwaysSometimesParams, DynamicParams
-from datadiet.experiments.recipe import Experiment
 from datadiet.experiments.scoring import ScoreNeed, score_need
 from datadiet.scores import get_score
+
+if TYPE_CHECKING:
+    from datadiet.experiments.recipe import Experiment
 
 __all__ = ["FORWARD_PASS", "GRAND_PASS", "Estimate", "estimate", "format_plan", "run_epochs", "score_epochs"]
 
@@ -52,30 +54,9 @@ def score_epochs(need: ScoreNeed) -> float:
 
 
 def run_epochs(run: RunConfig) -> float:
-    """Estimated full-data epochs of training (and in-run scoring passes) of one run."""
-    params = run.method.params
-    epochs = run.train_epochs
-    if isinstance(params, AnalysisParams):
-        return params.trained_epochs(run)
-    if run.budget == "steps" or run.method.kind == "full":
-        return float(run.epochs)
-    if isinstance(params, AlwaysSometimesParams):
-        return _pruned_epochs(params.source_params, run, epochs, passes=False)
-    if not isinstance(params, DynamicParams):
-        return epochs * run.keep
-    return _pruned_epochs(params, run, epochs, passes=params.score_source == "pass")
-
-
-def _pruned_epochs(params: DynamicParams, run: RunConfig, epochs: int, *, passes: bool) -> float:
-    """Full-data epochs, ``keep`` per pruned epoch, and the scoring passes at checkpoints."""
-    pruner = params.pruner(1000, keep=run.keep, seed=0, epochs=epochs, labels=None)
-    fraction = run.keep if run.keep is not None else 1 - params.options["r"] / 2
-    schedule = pruner.schedule
-    full = sum(schedule.is_full(e) for e in range(epochs))
-    count = len(schedule.checkpoints()) if passes and pruner.policy.needs_scores else 0
-    if count and params.init_scores is not None and schedule.warmup_epochs == 0:
-        count -= 1
-    return full + (epochs - full) * fraction + count * FORWARD_PASS
+    """Estimated full-data epochs of training (and in-run scoring passes) of one run (its kind's estimate, see
+    :meth:`~datadiet.experiments.kinds.MethodParams.estimated_epochs`)."""
+    return run.method.params.estimated_epochs(run)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ Tables of a recipe (every unknown key is an error naming the valid ones):
   eval_every, ...).
 - ``[grid]``: lists of alternatives for any key of ``[base]`` (``keep = [0.9, 0.5]``, ``data.label_noise =
   [0.0, 0.1]``); the runs are the cartesian product, the first key varying slowest.
-- ``[methods.LABEL]``: see :mod:`datadiet.experiments.methods`. A list value is a list of alternatives for
-  that method only (``r = [0.3, 0.5]`` for InfoBatch).
+- ``[methods.LABEL]``: see :mod:`datadiet.experiments.methods` and the kinds in :mod:`datadiet.experiments.kinds`.
+  A list value is a list of alternatives for that method only (``r = [0.3, 0.5]`` for InfoBatch).
 - ``[plot]``: the main figure, curves of the runs: ``x`` ("pruned", "keep", "samples_seen" or a configuration
   path such as "method.at"), ``panels`` (``["accuracy"]`` or ``["accuracy", "wallclock"]``) and ``methods``.
 - ``[figures.NAME]``: more figures, ``type`` one of :data:`~datadiet.experiments.figures.FIGURE_TYPES`
@@ -51,8 +51,8 @@ from typing import Any
 
 from datadiet.experiments.config import RUN_KEYS, SOURCES, DataConfig, RunConfig, parse_run
 from datadiet.experiments.figures import CurvesFigure, FigureSpec, parse_figure
+from datadiet.experiments.kinds import FullParams
 from datadiet.experiments.methods import METHOD_KINDS, Method, parse_method, resolve_references
-from datadiet.experiments.params import FullParams
 from datadiet.experiments.scoring import ScoreNeed
 from datadiet.experiments.values import build, check_keys
 from datadiet.recipes import is_recipe_name, recipe_path

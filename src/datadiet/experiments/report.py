@@ -11,12 +11,12 @@ import tempfile
 from pathlib import Path
 
 from datadiet.experiments.figures import Rendered, Table, render_all
+from datadiet.experiments.layout import REPORT
 from datadiet.experiments.results import ExperimentResults, load_results
 from datadiet.files import atomic_write
 
-__all__ = ["REPORT", "write_report"]
+__all__ = ["write_report"]
 
-REPORT = "report.html"
 _STYLE = """
 body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from datadiet.experiments.layout import DATABASE
 from datadiet.experiments.methods import ANALYSIS_KINDS
-from datadiet.experiments.store import DATABASE, ResultRow, ResultStore
+from datadiet.experiments.store import ResultRow, ResultStore
 from datadiet.experiments.sweep import read_experiment
 
 __all__ = ["AXES", "METRICS", "ExperimentResults", "Point", "flatten", "load_results", "spread"]

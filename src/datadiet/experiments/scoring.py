@@ -27,17 +27,21 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 import datadiet
 from datadiet.experiments.config import DataConfig, ModelConfig, RunConfig
-from datadiet.experiments.params import StaticParams
+from datadiet.experiments.layout import SCORE_PARTS_DIR
 from datadiet.experiments.values import config_hash
 from datadiet.scores import ScoreFile, get_score, score_runs
 from datadiet.training import TrainConfig, trainer_fn
 from datadiet.files import write_json
+
+if TYPE_CHECKING:
+    from datadiet.experiments.kinds import StaticParams
 
 __all__ = ["ScoreCache", "ScoreNeed", "assemble", "compute_part", "ensure_scores", "need_of", "score_need"]
 
@@ -93,14 +97,14 @@ def need_of(params: StaticParams, run: RunConfig) -> ScoreNeed:
 
 
 class ScoreCache:
-    """Score sets by key in ``folder``; their one-run parts in ``folder / "runs"`` (:attr:`parts`)."""
+    """Score sets by key in ``folder``; their one-run parts in ``folder / SCORE_PARTS_DIR`` (:attr:`parts`)."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
 
     @property
     def parts(self) -> "ScoreCache":
-        return ScoreCache(self.folder / "runs")
+        return ScoreCache(self.folder / SCORE_PARTS_DIR)
 
     def has(self, key: str) -> bool:
         return (self.folder / f"{key}.json").is_file() and (self.folder / f"{key}.npz").is_file()

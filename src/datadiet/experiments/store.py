@@ -18,9 +18,7 @@ from pathlib import Path
 
 import datadiet
 
-__all__ = ["DATABASE", "ResultRow", "ResultStore"]
-
-DATABASE = "results.sqlite"
+__all__ = ["ResultRow", "ResultStore"]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,

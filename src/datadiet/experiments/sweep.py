@@ -23,18 +23,15 @@ from datadiet.data.registry import get_spec
 from datadiet.experiments.config import DataConfig
 from datadiet.experiments.driver import Driver, SweepSummary
 from datadiet.experiments.executors import make_executor
-from datadiet.experiments.store import DATABASE, ResultStore
-from datadiet.experiments.tasks import CACHE_DIR, RUNS_DIR
+from datadiet.experiments.layout import CACHE_DIR, DATABASE, EXPERIMENT_FILE, LOCK_FILE, RUNS_DIR
+from datadiet.experiments.store import ResultStore
 from datadiet.files import write_json
 from datadiet.training.trainer import CHECKPOINT
 
 if TYPE_CHECKING:
     from datadiet.experiments.recipe import Experiment
 
-__all__ = ["EXPERIMENT_FILE", "SweepSummary", "read_experiment", "run_sweep"]
-
-EXPERIMENT_FILE = "experiment.json"
-_LOCK = ".sweep.lock"
+__all__ = ["SweepSummary", "read_experiment", "run_sweep"]
 
 
 def run_sweep(
@@ -93,7 +90,7 @@ def _check_user_code(experiment: Experiment) -> None:
 
 @contextmanager
 def _lock(out: Path) -> Iterator[None]:
-    with open(out / _LOCK, "w") as handle:
+    with open(out / LOCK_FILE, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

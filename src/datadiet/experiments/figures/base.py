@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 from datadiet.data.dataset import IndexedDataset
 from datadiet.experiments.config import DataConfig, RunConfig
 from datadiet.experiments.scoring import ScoreCache, ScoreNeed
-from datadiet.experiments.tasks import CACHE_DIR, RUNS_DIR
+from datadiet.experiments.layout import CACHE_DIR, RUNS_DIR
 from datadiet.scores import ScoreFile
 
 if TYPE_CHECKING:

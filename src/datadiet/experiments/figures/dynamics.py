@@ -1,9 +1,10 @@
 """Figures of the analysis runs (paper 1, Sec. 5): kernel velocity (Fig. 3) and error barrier (Fig. 4).
 
 Settings (``type = "velocity"`` or ``type = "barrier"``): ``methods``, the labels of the velocity (barrier)
-methods shown; default all. Each figure reads the JSON its runs wrote (:mod:`~datadiet.experiments.analysis_runs`)
-and draws it with the library's plots, over the seeds of each point: the mean line with a 16th-84th percentile
-band where there are several seeds.
+methods shown; default all. Each figure reads the JSON its runs wrote (see the kinds
+:mod:`~datadiet.experiments.kinds.velocity` and :mod:`~datadiet.experiments.kinds.barrier`) and draws it with the
+library's plots, over the seeds of each point: the mean line with a 16th-84th percentile band where there are
+several seeds.
 
 - ``velocity``: one image per series (method, and any varying setting but the label noise): x = starting rank
   (ascending score), one curve per tracked epoch, one panel per label-noise level.
@@ -21,9 +22,9 @@ from typing import ClassVar
 import numpy as np
 
 from datadiet.analysis import noise_title, plot_error_barriers, plot_kernel_velocity
-from datadiet.experiments.analysis_runs import BARRIER_FILE, VELOCITY_FILE
 from datadiet.experiments.config import RunConfig
 from datadiet.experiments.figures.base import FigureInputs, FigureType, Rendered, Table, check_shown_methods
+from datadiet.experiments.layout import BARRIER_FILE, VELOCITY_FILE
 from datadiet.experiments.methods import Method
 from datadiet.experiments.results import Point, spread
 

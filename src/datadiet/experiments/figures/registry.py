@@ -19,6 +19,7 @@ from datadiet.experiments.figures.gallery import GalleryFigure
 from datadiet.experiments.figures.noise import NoiseFigure
 from datadiet.experiments.figures.selection import SelectionCountsFigure
 from datadiet.experiments.figures.stability import StabilityFigure
+from datadiet.experiments.layout import FIGURES_DIR
 from datadiet.experiments.methods import ANALYSIS_KINDS, Method, single
 from datadiet.experiments.results import ExperimentResults
 from datadiet.experiments.scoring import need_of
@@ -28,7 +29,6 @@ __all__ = [
     "FIGURES_DIR", "FIGURE_TYPES", "figure_entries", "parse_figure", "plot_experiment", "render_all", "render_entry",
 ]
 
-FIGURES_DIR = "figures"
 FIGURE_TYPES: dict[str, type[FigureType]] = {
     cls.type: cls for cls in (CurvesFigure, SelectionCountsFigure, CorrelationFigure, StabilityFigure, NoiseFigure,
                               GalleryFigure, VelocityFigure, BarrierFigure)

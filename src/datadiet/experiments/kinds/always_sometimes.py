@@ -1,0 +1,114 @@
+"""``always_sometimes``: paper 2's Table 1, the always set plus part of the sometimes set.
+
+``source = "LABEL"`` names a dynamic method whose runs (this run's configuration, seeds ``source_seeds``) give
+the selection counts; their pooled counts, fitted with the three-normal mixture (``restarts`` starts), split
+the data into always / sometimes / never, and the run trains on the always set plus part of the sometimes set,
+drawn once (``mode = "static"``) or at every checkpoint (``mode = "dynamic"``), on the source's schedule. The
+source runs join the experiment and run first; the sets used are kept in the run's folder (``groups.npz``).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from datadiet.data import Splits
+from datadiet.dynamic import AlwaysPlusSometimes
+from datadiet.dynamic.always_sometimes import MODES
+from datadiet.experiments.config import RunConfig
+from datadiet.experiments.counts import pooled_counts
+from datadiet.experiments.kinds.base import MethodParams, Plan, PlanContext, at_least, epoch_budget
+from datadiet.experiments.kinds.dynamic import DynamicParams, pruned_epochs, with_pruner
+from datadiet.experiments.layout import GROUPS_FILE
+from datadiet.files import atomic_write
+
+if TYPE_CHECKING:
+    from datadiet.experiments.methods import Method
+
+__all__ = ["AlwaysSometimesParams"]
+
+
+@dataclass(frozen=True)
+class AlwaysSometimesParams(MethodParams):
+    """Paper 2's Table 1: the always set plus part of the sometimes set, found in the ``source`` runs' counts.
+
+    The selection counts of the dynamic method ``source`` (its runs with this run's configuration and seeds
+    ``source_seeds``, pooled) are fitted with the three-normal mixture (``restarts`` starts); this run trains on
+    the always set plus ``k - |always|`` of the sometimes set, drawn once (``mode = "static"``) or at every
+    checkpoint (``"dynamic"``), on the source's schedule (period, warm-up, final full-data epochs).
+    """
+
+    source: str
+    mode: str = "dynamic"
+    source_seeds: tuple[int, ...] = (0,)
+    restarts: int = 8
+    source_params: DynamicParams | None = field(default=None, init=False)
+    reference_kind: ClassVar[str] = "dynamic"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}; valid: {', '.join(MODES)}")
+        if not self.source_seeds or any(s < 0 for s in self.source_seeds):
+            raise ValueError(f"source_seeds must be a non-empty list of seeds >= 0, got {list(self.source_seeds)}")
+        at_least("restarts", self.restarts, 1)
+
+    def check(self, run: RunConfig) -> None:
+        """An epoch budget, and a source that runs at this run's size."""
+        epoch_budget(run, "always + sometimes")
+        if self.source_params is None:
+            raise ValueError(f"source = {self.source!r} is not resolved: define it in the recipe's [methods]")
+        self.source_params.check(run)
+
+    def reference(self) -> str:
+        return self.source
+
+    def resolved(self, target: "Method") -> "AlwaysSometimesParams":
+        if not target.params.uses_keep:
+            raise ValueError(f"source = {target.label!r}: policy {target.params.policy!r} sets its own size; "
+                             "the source must select a fixed fraction")
+        out = copy.copy(self)
+        object.__setattr__(out, "source_params", target.params)
+        return out
+
+    def source_runs(self, run: RunConfig) -> tuple[RunConfig, ...]:
+        """The source method's runs whose counts this run pools: ``run`` with the source method and its seeds."""
+        from datadiet.experiments.methods import Method
+
+        method = Method(self.source, "dynamic", self.source_params)
+        return tuple(dataclasses.replace(run, method=method, seed=s) for s in self.source_seeds)
+
+    def required_runs(self, run: RunConfig) -> tuple[RunConfig, ...]:
+        return self.source_runs(run)
+
+    def plan(self, run: RunConfig, splits: Splits, context: PlanContext) -> Plan:
+        """The always + sometimes policy on the source's schedule, from the source runs' pooled counts."""
+        train = splits.train
+        pooled = pooled_counts([context.run_dir_of(r) for r in self.source_runs(run)], restarts=self.restarts)
+        if len(pooled.counts) != len(train):
+            raise ValueError(f"the source runs counted {len(pooled.counts)} examples, the training set has "
+                             f"{len(train)}")
+        groups = pooled.groups()
+        policy = AlwaysPlusSometimes(groups["always"], groups["sometimes"], mode=self.mode, seed=run.seed)
+        pruner = self.source_params.pruner(len(train), keep=run.keep, seed=run.seed, epochs=run.train_epochs,
+                                           labels=None, policy=policy)
+        _save_groups(context.run_dir, groups, pooled.upper)
+        plan = Plan(notes={f"num_{name}": int(len(p)) for name, p in groups.items()})
+        return with_pruner(plan, pruner, self.source_params.score_source, splits, context)
+
+    def estimated_epochs(self, run: RunConfig) -> float:
+        """The source's schedule at this run's size; the policy needs no scoring pass."""
+        return pruned_epochs(self.source_params, run, passes=False)
+
+
+def _save_groups(run_dir: Path, groups: dict[str, np.ndarray], upper: int) -> None:
+    """Keep the always / sometimes / never positions the run used (``groups.npz``, no pickle)."""
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, upper=np.int64(upper), **groups)
+
+    atomic_write(run_dir / GROUPS_FILE, write)

@@ -1,0 +1,152 @@
+"""``dynamic``: a :class:`~datadiet.dynamic.DynamicPruner` re-selecting the subset during training (paper 2).
+
+The policy (``random``, ``uncertainty``, ``uncertainty-ema``, ``egreedy``, ``ucb``, ``infobatch``) re-selects
+every ``period`` epochs; its hyper-parameters (``alpha``, ``eps``, ``c``, ``r``, ...) sit beside the pruner's
+options in the recipe's table. ``init_from = "LABEL"`` starts the policy from the scores of the static method
+LABEL (paper 2, Fig. 15). The pruner runs as a trainer callback, and every dynamic run keeps its per-example
+selection counts (``selection_counts.npy`` in its folder, see :mod:`datadiet.experiments.counts`).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from datadiet.data import Splits
+from datadiet.dynamic import DynamicPruner, Policy, make_policy
+from datadiet.experiments.config import RunConfig
+from datadiet.experiments.estimate import FORWARD_PASS
+from datadiet.experiments.kinds.base import MethodParams, Plan, PlanContext, epoch_budget, run_scores
+from datadiet.experiments.kinds.static import StaticParams
+from datadiet.experiments.values import build, check_keys
+from datadiet.scores import get_score
+from datadiet.training.dynamic_pruning import SCORE_SOURCES, DynamicPruningCallback
+
+if TYPE_CHECKING:
+    from datadiet.experiments.methods import Method
+
+__all__ = ["DynamicParams", "pruned_epochs", "with_pruner"]
+
+_PRUNER_DEFAULTS = {k: p.default for k, p in inspect.signature(DynamicPruner).parameters.items()}
+
+
+@dataclass(frozen=True)
+class DynamicParams(MethodParams):
+    """A dynamic pruning policy and the pruner's schedule; ``options`` are the policy's hyper-parameters.
+
+    ``class_balanced`` defaults to what the policy supports; ``options`` are completed with the policy's
+    defaults, so the stored configuration is the one that ran. ``init_from`` names a static method whose scores
+    are the pruner's first observation (``init_scores``, filled in from the recipe): with no warm-up they make
+    the first selection, in place of the untrained model's scoring pass.
+    """
+
+    policy: str
+    period: int = 1
+    warmup_epochs: int = _PRUNER_DEFAULTS["warmup_epochs"]
+    class_balanced: bool | None = None
+    final_full_epochs: int | None = None
+    score_source: str = "pass"
+    init_from: str | None = None
+    options: dict = field(default_factory=dict)
+    init_scores: StaticParams | None = field(default=None, init=False)
+    reference_kind: ClassVar[str] = "static"
+
+    def __post_init__(self) -> None:
+        policy = make_policy(self.policy, self.options)
+        object.__setattr__(self, "options", policy.options())
+        if self.class_balanced is None:
+            object.__setattr__(self, "class_balanced", policy.class_balanced_ok)
+        if self.score_source not in SCORE_SOURCES:
+            raise ValueError(f"unknown score_source {self.score_source!r}; valid: {', '.join(SCORE_SOURCES)}")
+        if self.init_from is not None and not policy.needs_scores:
+            raise ValueError(f"init_from: policy {self.policy!r} uses no scores to start from")
+
+    @classmethod
+    def from_table(cls, table: dict, where: str) -> "DynamicParams":
+        """Split a flat recipe table into the pruner's options and the policy's hyper-parameters."""
+        if "policy" not in table:
+            raise ValueError(f"{where} needs 'policy'")
+        policy_class = type(make_policy(table["policy"]))
+        policy_fields = [f.name for f in dataclasses.fields(policy_class)]
+        pruner_fields = [f.name for f in dataclasses.fields(cls) if f.init and f.name != "options"]
+        check_keys(table, [*pruner_fields, *policy_fields], where)
+        policy = build(policy_class, {k: v for k, v in table.items() if k in policy_fields}, where)
+        params = build(cls, {k: v for k, v in table.items() if k in pruner_fields}, where)
+        return dataclasses.replace(params, options=policy.options())
+
+    @property
+    def uses_keep(self) -> bool:
+        return make_policy(self.policy, self.options).fixed_budget
+
+    def check(self, run: RunConfig) -> None:
+        """Dynamic runs train a number of epochs; the schedule must fit in them."""
+        epoch_budget(run, "dynamic pruning")
+        if self.init_from is not None and self.init_scores is None:
+            raise ValueError(f"init_from = {self.init_from!r} is not resolved: define it in the recipe's [methods]")
+        if self.init_scores is not None:
+            self.init_scores.check(run)
+        self.pruner(1000, keep=run.keep, seed=run.seed, epochs=run.train_epochs, labels=None)
+
+    def static_scores(self) -> StaticParams | None:
+        return self.init_scores
+
+    def reference(self) -> str | None:
+        return self.init_from
+
+    def resolved(self, target: "Method") -> "DynamicParams":
+        if get_score(target.params.score).kind == "training":
+            raise ValueError(f"init_from = {target.label!r}: a dynamic policy starts from finite scores, not "
+                             f"{target.params.score!r} (+inf for never-learned examples)")
+        out = copy.copy(self)
+        object.__setattr__(out, "init_scores", target.params)
+        return out
+
+    def pruner(self, num_examples: int, *, keep: float | None, seed: int, epochs: int, labels: Any,
+               policy: Policy | None = None) -> DynamicPruner:
+        """The pruner of a run (class balance needs ``labels``; without them it is switched off).
+
+        ``policy`` replaces the named policy by a policy object (the schedule stays this method's).
+        """
+        return DynamicPruner(
+            num_examples, policy=policy or self.policy, policy_options=None if policy else self.options,
+            keep=keep, period=self.period, seed=seed, epochs=epochs, labels=labels,
+            class_balanced=self.class_balanced and labels is not None and policy is None,
+            warmup_epochs=self.warmup_epochs, final_full_epochs=self.final_full_epochs,
+        )
+
+    def plan(self, run: RunConfig, splits: Splits, context: PlanContext) -> Plan:
+        """The pruner as a trainer callback, started from the static scores of ``init_from`` if any."""
+        train = splits.train
+        pruner = self.pruner(len(train), keep=run.keep, seed=run.seed, epochs=run.train_epochs, labels=train.y)
+        plan = Plan()
+        if self.init_scores is not None:
+            scores, plan = run_scores(run, splits, context)
+            pruner.start_from(scores.mean)
+        return with_pruner(plan, pruner, self.score_source, splits, context)
+
+    def estimated_epochs(self, run: RunConfig) -> float:
+        return pruned_epochs(self, run, passes=self.score_source == "pass")
+
+
+def with_pruner(plan: Plan, pruner: DynamicPruner, source: str, splits: Splits, context: PlanContext) -> Plan:
+    """``plan`` with ``pruner`` as its trainer callback (scores from ``source``) and its counts to keep."""
+    plan.callbacks = [DynamicPruningCallback(pruner, splits.train, score_source=source, device=context.device)]
+    plan.pruner = pruner
+    return plan
+
+
+def pruned_epochs(params: DynamicParams, run: RunConfig, *, passes: bool) -> float:
+    """Estimated full-data epochs of a run on ``params``' schedule: its full-data epochs, ``keep`` per pruned
+    epoch (InfoBatch, which sets no size: ``1 - r / 2``), and the scoring passes at checkpoints if ``passes``."""
+    epochs = run.train_epochs
+    pruner = params.pruner(1000, keep=run.keep, seed=0, epochs=epochs, labels=None)
+    fraction = run.keep if run.keep is not None else 1 - params.options["r"] / 2
+    schedule = pruner.schedule
+    full = sum(schedule.is_full(e) for e in range(epochs))
+    count = len(schedule.checkpoints()) if passes and pruner.policy.needs_scores else 0
+    if count and params.init_scores is not None and schedule.warmup_epochs == 0:
+        count -= 1
+    return full + (epochs - full) * fraction + count * FORWARD_PASS
