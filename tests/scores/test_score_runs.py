@@ -22,9 +22,13 @@ def ours(data, config=CONFIG):
 
 
 def test_registry_names():
-    assert list_scores() == sorted(["el2n", "grand", "grand_last_layer", "forgetting", "loss", "margin", "input_norm"])
+    assert list_scores() == sorted([
+        "el2n", "grand", "grand_last_layer", "forgetting", "loss", "margin", "input_norm", "aum",
+        "data_maps_confidence", "data_maps_variability", "data_maps_correctness", "el2n_train", "dyn_unc", "dual",
+        "tdds", "entropy", "least_confidence",
+    ])
     assert {m.kind for m in SCORES.values()} == {"model", "training", "data"}
-    with pytest.raises(ValueError, match="unknown score 'gradnorm'; valid: el2n, forgetting, grand"):
+    with pytest.raises(ValueError, match="unknown score 'gradnorm'; valid: aum, data_maps_confidence"):
         score_runs("gradnorm", None, None, at=0)
 
 

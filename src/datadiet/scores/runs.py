@@ -122,7 +122,11 @@ def score_runs(
     spec = get_score(method)
     if runs < 1:
         raise ValueError(f"runs must be at least 1, got {runs}")
+    spec.check_options(options)
     unit, value = _time_point(spec.kind, train_fn, at)
+    if spec.kind == "training" and unit == "epoch" and value < spec.epochs_needed(options):
+        raise ValueError(f"{method} needs a recording of at least {spec.epochs_needed(options)} epochs, the runs stop "
+                         f"at epoch {value}")
     seeds = tuple(range(seed0, seed0 + runs))
     if spec.kind == "data":  # the same for every network: computed once
         rows = [spec.score(None, data, **options)] * runs
@@ -155,7 +159,7 @@ def _one_run(
     listener = spec.callback(len(data)) if spec.kind == "training" else None
     if stop_at:
         train_fn(model, seed, stop_at, [listener] if listener else [])
-    return listener.accumulator.compute() if listener else spec.score(model, data, **options)
+    return spec.scores(listener.accumulator.compute(), **options) if listener else spec.score(model, data, **options)
 
 
 def _time_point(kind: str, train_fn: TrainFn | None, at: int | None) -> tuple[str, int]:
