@@ -52,7 +52,9 @@ EPOCH_BUDGETS = ("epochs", "samples")
 RUN_KEYS = ("method", "keep", "seed", "budget", "epochs", "data", "model", "train")
 _SET_BY_RUN = ("epochs", "steps", "stop_at", "seed", "progress")
 TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name not in _SET_BY_RUN)
-SOURCES = {"data": (("dataset", "data_dir"), ("loader", "options")), "model": (("name", "width"), ("factory", "options"))}
+SOURCES = {
+    "data": (("dataset", "data_dir"), ("loader", "options")), "model": (("name", "width"), ("factory", "options")),
+}
 """The alternative sources of a data or model table, each with the keys that go with it (a recipe table naming
 one replaces the other's keys when merged over it, see :func:`datadiet.experiments.recipe.merge`)."""
 _FORM = '"package.module:function"'

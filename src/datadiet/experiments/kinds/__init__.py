@@ -18,8 +18,9 @@ from datadiet.experiments.kinds.static import RULES, StaticParams
 from datadiet.experiments.kinds.velocity import VelocityParams
 
 __all__ = [
-    "ANALYSIS_KINDS", "METHOD_KINDS", "RULES", "AlwaysSometimesParams", "AnalysisParams", "BarrierParams", "DynamicParams",
-    "FullParams", "MethodParams", "Plan", "PlanContext", "RandomParams", "StaticParams", "VelocityParams",
+    "ANALYSIS_KINDS", "METHOD_KINDS", "RULES", "AlwaysSometimesParams", "AnalysisParams", "BarrierParams",
+    "DynamicParams", "FullParams", "MethodParams", "Plan", "PlanContext", "RandomParams", "StaticParams",
+    "VelocityParams",
 ]
 
 METHOD_KINDS: dict[str, type[MethodParams]] = {

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from datadiet.experiments.kinds.static import StaticParams
     from datadiet.experiments.methods import Method
 
-__all__ = ["AnalysisParams", "MethodParams", "Plan", "PlanContext", "at_least", "epoch_budget", "positive", "run_scores",
-           "save_positions"]
+__all__ = ["AnalysisParams", "MethodParams", "Plan", "PlanContext", "at_least", "epoch_budget", "positive",
+           "run_scores", "save_positions"]
 
 
 @dataclass(frozen=True)
