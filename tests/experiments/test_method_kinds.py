@@ -10,7 +10,7 @@ from datadiet.dynamic import fit_selection_mixture, pool_counts
 from datadiet.experiments import ResultStore, ScoreCache, expand, run_sweep, score_need
 from datadiet.experiments import executors
 from datadiet.experiments.recipe import merge
-from datadiet.selection import keep_highest
+from datadiet.selection import keep_highest, select
 
 BASE = {
     "base": {"budget": "epochs", "epochs": 3, "seed": 0, "keep": 0.5, "data": {"dataset": "digits", "per_class": 30},
@@ -126,3 +126,17 @@ def test_a_list_parameter_takes_a_list_of_lists_as_alternatives():
     assert {r.method.params.source_seeds for r in one.runs if r.method.kind == "always_sometimes"} == {(0, 1)}
     two = expand(merge(BASE, {"methods": {"table1": {"source_seeds": [[0], [0, 1]], "mode": "static"}}}))
     assert {r.method.params.source_seeds for r in two.runs if r.method.kind == "always_sometimes"} == {(0,), (0, 1)}
+
+
+def test_a_recipe_selects_with_any_registered_rule_from_a_recorded_score(tmp_path):
+    recipe = merge(BASE, {
+        "methods": {"aum": {"kind": "static", "score": "aum", "runs": 1, "rule": "ccs", "beta": 0.1, "strata": 4}},
+        "grid": {"method": ["aum"]}})
+    experiment = expand(recipe)
+    (run,) = experiment.runs
+    run_sweep(experiment, tmp_path, progress=False)
+    scores, _ = ScoreCache(tmp_path / "cache" / "scores").load(score_need(run).key)
+    subset = np.load(tmp_path / "runs" / rows_by(tmp_path)[("aum", None, 0)].run_id / "subset.npy")
+    assert scores.method == "aum" and scores.time == "epoch 3"
+    expected = select(scores.mean, 0.5, rule="ccs", beta=0.1, strata=4, seed=0)
+    np.testing.assert_array_equal(subset, run.data.load().train.index.numpy()[expected])  # original indices

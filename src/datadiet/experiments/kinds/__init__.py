@@ -14,11 +14,11 @@ from datadiet.experiments.kinds.base import AnalysisParams, MethodParams, Plan, 
 from datadiet.experiments.kinds.dynamic import DynamicParams
 from datadiet.experiments.kinds.full import FullParams
 from datadiet.experiments.kinds.random import RandomParams
-from datadiet.experiments.kinds.static import RULES, StaticParams
+from datadiet.experiments.kinds.static import StaticParams
 from datadiet.experiments.kinds.velocity import VelocityParams
 
 __all__ = [
-    "ANALYSIS_KINDS", "METHOD_KINDS", "RULES", "AlwaysSometimesParams", "AnalysisParams", "BarrierParams",
+    "ANALYSIS_KINDS", "METHOD_KINDS", "AlwaysSometimesParams", "AnalysisParams", "BarrierParams",
     "DynamicParams", "FullParams", "MethodParams", "Plan", "PlanContext", "RandomParams", "StaticParams",
     "VelocityParams",
 ]

@@ -2,8 +2,9 @@
 
 Scores (``el2n``, ``grand``, ``forgetting``, ``loss``, ``margin``, ``input_norm``, ...) are averaged over
 ``runs`` independent runs at epoch ``at`` of the run's schedule (0 = initialization, omitted = the end), then a
-selection rule keeps ``keep * N`` examples: ``keep_highest``, ``keep_lowest``, ``sliding_window`` (drop the
-lowest ``offset``, keep the next ``keep``) or ``ccs`` (hard cut ``beta``), optionally class-balanced. The
+selection rule of :data:`datadiet.selection.RULES` keeps ``keep * N`` examples: ``keep_highest``, ``keep_lowest``,
+``sliding_window`` (drop the lowest ``offset``, keep the next ``keep``), ``ccs`` (hard cut ``beta``, ``strata``)
+or ``random``, optionally class-balanced. The
 scoring runs use seeds ``score_seed .. score_seed + runs - 1`` whatever the run's seed, so every seed and every
 fraction of an experiment shares one set of cached scores (:mod:`datadiet.experiments.scoring`), whose cost is
 charged to each run that uses it. ``proxy = "basic_cnn"`` (with ``proxy_width``) computes the scores with that
@@ -21,11 +22,9 @@ from datadiet.data import Splits
 from datadiet.experiments.config import ModelConfig, RunConfig
 from datadiet.experiments.kinds.base import MethodParams, Plan, PlanContext, at_least, run_scores, save_positions
 from datadiet.scores import get_score
-from datadiet.selection import ccs, keep_highest, keep_lowest, sliding_window
+from datadiet.selection import get_rule, select
 
-__all__ = ["RULES", "StaticParams"]
-
-RULES = ("keep_highest", "keep_lowest", "sliding_window", "ccs")
+__all__ = ["StaticParams"]
 
 
 def _fraction(name: str, value: float) -> None:
@@ -54,8 +53,7 @@ class StaticParams(MethodParams):
 
     def __post_init__(self) -> None:
         kind = get_score(self.score).kind
-        if self.rule not in RULES:
-            raise ValueError(f"unknown selection rule {self.rule!r}; valid: {', '.join(RULES)}")
+        get_rule(self.rule)
         if self.at is not None:
             at_least("at", self.at, 1 if kind == "training" else 0)
         at_least("runs", self.runs, 1)
@@ -98,10 +96,6 @@ class StaticParams(MethodParams):
 
     def select(self, scores: np.ndarray, keep: float, seed: int, labels: np.ndarray | None) -> np.ndarray:
         """Positions the rule keeps of ``scores`` ``(N,)`` (per class when ``labels`` are given)."""
-        if self.rule == "keep_highest":
-            return keep_highest(scores, keep, labels=labels)
-        if self.rule == "keep_lowest":
-            return keep_lowest(scores, keep, labels=labels)
-        if self.rule == "sliding_window":
-            return sliding_window(scores, keep, offset=self.offset, labels=labels)
-        return ccs(scores, keep, beta=self.beta, strata=self.strata, seed=seed, labels=labels)
+        rule = get_rule(self.rule)
+        options = {name: getattr(self, name) for name in rule.options}
+        return select(scores, keep, rule=self.rule, labels=labels, seed=seed if rule.random else None, **options)
