@@ -191,6 +191,71 @@ def loop_interpolation_errors(make_model, state_a, state_b, x, y, alphas) -> lis
     return errors
 
 
+# --- any data: one example at a time, tensor or dict inputs, models returning logits or .logits ---------------
+
+
+def _example_logits(model, inputs):
+    """Logits ``(1, K)`` of one example: ``inputs`` is a tensor (no batch axis) or a dict of them.
+
+    Floating inputs are cast to the dtype of the model's parameters (so a float64 copy of a model runs in float64);
+    integer inputs such as token ids are left alone. A dict is passed as ``model(**inputs)``. The output may be
+    the logits or anything with a ``logits`` attribute or key (a Hugging Face model output).
+    """
+    dtype = next(model.parameters()).dtype
+
+    def one(t):
+        return (t.to(dtype) if t.dtype.is_floating_point else t)[None]
+
+    out = model(**{k: one(v) for k, v in inputs.items()}) if isinstance(inputs, dict) else model(one(inputs))
+    if not hasattr(out, "shape"):
+        out = out["logits"] if isinstance(out, dict) else out.logits
+    return out
+
+
+def loop_example_el2n(model, examples) -> list[float]:
+    """EL2N ``||softmax(f(x_i)) - onehot(y_i)||_2`` of each ``(inputs, label)`` in ``examples``, one example at a
+    time, in evaluation mode without gradients, summed by a Python loop over the classes."""
+    import math
+
+    import torch
+
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for inputs, label in examples:
+            probs = _example_logits(model, inputs)[0].double().softmax(0).tolist()
+            out.append(math.sqrt(sum((p - (k == int(label))) ** 2 for k, p in enumerate(probs))))
+    return out
+
+
+def loop_example_losses(model, examples) -> list[float]:
+    """Cross-entropy of each ``(inputs, label)`` in ``examples``, one example at a time, in evaluation mode."""
+    import torch
+    import torch.nn.functional as F
+
+    model.eval()
+    with torch.no_grad():
+        return [float(F.cross_entropy(_example_logits(model, inputs).double(), torch.tensor([int(label)])))
+                for inputs, label in examples]
+
+
+def loop_example_grad_norms(model, examples) -> list[float]:
+    """Loss-gradient norm over every parameter of each ``(inputs, label)`` in ``examples``: one backward pass per
+    example in evaluation mode, like :func:`loop_grad_norms`, for tensor or dict inputs."""
+    import torch
+    import torch.nn.functional as F
+
+    model.eval()
+    norms = []
+    for inputs, label in examples:
+        model.zero_grad(set_to_none=True)
+        F.cross_entropy(_example_logits(model, inputs), torch.tensor([int(label)])).backward()
+        total = sum(float((p.grad.double() ** 2).sum()) for p in model.parameters() if p.grad is not None)
+        norms.append(total**0.5)
+    model.zero_grad(set_to_none=True)
+    return norms
+
+
 # --- training-dynamics score oracles: one example and one epoch at a time, from the papers' formulas ---------
 # ``logits[e][i]`` is example i's logit list at epoch e, or None where it was not presented; ``labels[i]`` its label.
 
