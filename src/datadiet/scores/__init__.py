@@ -12,7 +12,8 @@ Every score is a function of ``(model, data)`` returning a float64 array ``(N,)`
 
 :func:`score_runs` averages a score over independent runs at a time point (initialization, epoch or step), trained
 by your own training function (:class:`TrainFn`), and keeps every run; :class:`ScoreFile` saves them with their
-provenance.
+provenance. With ``recordings_dir``, :func:`score_runs` also saves each run's training-dynamics recording, from
+which :meth:`ScoreFile.from_recordings` derives any of the :func:`recorded_scores` again without retraining.
 """
 
 from datadiet.scores.forgetting import ForgettingCounter, feed_forgetting
@@ -20,9 +21,10 @@ from datadiet.scores.gradient_norm import grand, grand_last_layer
 from datadiet.scores.io import ScoreFile
 from datadiet.scores.outputs import el2n, input_norm, loss_scores, margin
 from datadiet.scores.registry import SCORES, ScoreMethod, get_score, list_scores
-from datadiet.scores.runs import ScoreRuns, TrainFn, score_runs
+from datadiet.scores.runs import ScoreRuns, TrainFn, recorded_scores, recording_name, score_runs
 
 __all__ = [
     "SCORES", "ForgettingCounter", "ScoreFile", "ScoreMethod", "ScoreRuns", "TrainFn", "el2n", "feed_forgetting",
-    "get_score", "grand", "grand_last_layer", "input_norm", "list_scores", "loss_scores", "margin", "score_runs",
+    "get_score", "grand", "grand_last_layer", "input_norm", "list_scores", "loss_scores", "margin",
+    "recorded_scores", "recording_name", "score_runs",
 ]

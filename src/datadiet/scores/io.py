@@ -6,12 +6,16 @@ Arrays: ``runs`` (R, N) float64, ``mean`` (N,) float64, ``indices`` (N,) int64 (
 mode, seeds, model, dataset, fingerprints, training configuration, library version and creation time. Scores are
 in the dataset's position order (= original order), never sorted. Files are written to a temporary file and
 renamed, so a reader never sees half a file.
+
+A score file of a recorded score can also be made again, without training, from the runs' saved recordings
+(:meth:`ScoreFile.from_recordings`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,8 +26,9 @@ import torch
 
 import datadiet
 from datadiet.data.dataset import IndexedDataset, fingerprint
-from datadiet.scores.registry import SCORES
-from datadiet.scores.runs import TIME_UNITS, ScoreRuns, time_label
+from datadiet.scores.recording_file import DynamicsRecording
+from datadiet.scores.registry import SCORES, get_score
+from datadiet.scores.runs import RECORDING_PROVENANCE, TIME_UNITS, ScoreRuns, recorded_scores, time_label
 from datadiet.files import atomic_write
 
 __all__ = ["FORMAT", "ScoreFile"]
@@ -104,6 +109,34 @@ class ScoreFile:
             mode="train" if SCORES[runs.method].kind == "training" else "eval",
         )
 
+    @classmethod
+    def from_recordings(
+        cls, method: str, recordings: Sequence[DynamicsRecording | str | os.PathLike], data: IndexedDataset,
+        **options: Any,
+    ) -> "ScoreFile":
+        """The score file of the recorded score ``method`` derived from the runs' recordings, without training.
+
+        ``recordings`` are those :func:`~datadiet.scores.score_runs` saved with ``recordings_dir`` (paths, read one
+        at a time, or loaded recordings), in any order; ``options`` are the score's (e.g. ``window``). The result
+        equals scoring with ``score_runs`` directly (runs ordered by seed, time, training configuration, model,
+        dataset checks), but for the creation time. Raises ``ValueError`` naming the recording that was made on
+        another dataset (name, size, labels or inputs) or in another setting than the first, that repeats a seed,
+        or that lacks the probability vectors ``method`` needs; ``FileNotFoundError`` for a missing file.
+        """
+        recorded = recorded_scores()
+        if get_score(method).name not in recorded:
+            raise ValueError(f"{method} is not derived from a training-dynamics recording; recorded scores: "
+                             f"{', '.join(recorded)}")
+        SCORES[method].check_options(options)
+        if not recordings:
+            raise ValueError(f"no recordings to derive {method} from")
+        derived = sorted(_derive_all(method, recordings, data, options, recorded[method]),
+                         key=lambda pair: pair[0]["seed"])
+        first = derived[0][0]
+        runs = ScoreRuns(method, np.stack([row for _, row in derived]), tuple(p["seed"] for p, _ in derived),
+                         first["time_unit"], first["time_value"], first["train_config"])
+        return cls.from_runs(runs, data, model=first["model"], model_kwargs=first["model_kwargs"])
+
     def metadata(self) -> dict[str, Any]:
         """Everything but the arrays, JSON-compatible (also what selection records as the scores' description)."""
         meta = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _ARRAYS}
@@ -173,6 +206,62 @@ def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     if extra:
         raise ValueError(f"{path}: unknown arrays {extra}")
     return arrays, meta
+
+
+def _derive_all(method: str, recordings: Sequence[DynamicsRecording | str | os.PathLike], data: IndexedDataset,
+                options: dict[str, Any], needs_probabilities: bool) -> list[tuple[dict[str, Any], np.ndarray]]:
+    """Each recording's provenance and scores, loading one recording at a time; each is checked first."""
+    dataset = {"dataset": data.name, "num_examples": len(data), "label_fingerprint": data.label_fingerprint(),
+               "input_fingerprint": data.input_fingerprint()}
+    derived: list[tuple[dict[str, Any], np.ndarray]] = []
+    first: tuple[str, dict[str, Any]] | None = None
+    for i, item in enumerate(recordings):
+        name = f"recordings[{i}]" if isinstance(item, DynamicsRecording) else str(item)
+        recording = item if isinstance(item, DynamicsRecording) else DynamicsRecording.load(item)
+        _check_recording(name, recording, dataset)
+        first = first or (name, recording.provenance)
+        _check_same_setting(name, recording.provenance, *first)
+        if any(p["seed"] == recording.provenance["seed"] for p, _ in derived):
+            raise ValueError(f"{name}: a second recording of seed {recording.provenance['seed']}")
+        if needs_probabilities and recording.probabilities is None:
+            raise ValueError(f"{name}: {method} needs the probability vectors and this recording has none (record "
+                             "with keep_probabilities=True, datadiet score --keep-probabilities)")
+        try:
+            derived.append((recording.provenance, SCORES[method].scores(recording, **options)))
+        except ValueError as error:
+            raise ValueError(f"{name}: {error}") from None
+    return derived
+
+
+def _check_recording(name: str, recording: DynamicsRecording, dataset: dict[str, Any]) -> None:
+    """Refuse a recording without provenance or made on another dataset than ``dataset`` (name, N, fingerprints)."""
+    p = recording.provenance
+    missing = [key for key in RECORDING_PROVENANCE if key not in p]
+    if missing:
+        raise ValueError(f"{name}: the recording's provenance lacks {', '.join(missing)} (recordings to derive "
+                         "scores from are saved by score_runs(..., recordings_dir=...))")
+    made = f"{name} was recorded on {p['dataset']!r}"
+    if (p["dataset"], recording.num_examples) != (dataset["dataset"], dataset["num_examples"]):
+        raise ValueError(f"{made} (N={recording.num_examples}), not on {dataset['dataset']!r} "
+                         f"(N={dataset['num_examples']})")
+    for what in ("label", "input"):
+        key = f"{what}_fingerprint"
+        if p[key] != dataset[key]:
+            raise ValueError(f"{made} with other {what}s than the dataset's ({what} fingerprint {p[key]} vs "
+                             f"{dataset[key]}{'; another noise rate or noise seed?' * (what == 'label')})")
+
+
+def _check_same_setting(name: str, provenance: dict[str, Any], first_name: str, first: dict[str, Any]) -> None:
+    """Refuse a recording whose run differs from the first one's by more than its seed."""
+    def setting(p: dict[str, Any]) -> dict[str, Any]:
+        config = None if p["train_config"] is None else {**p["train_config"], "seed": None}
+        return {**p, "seed": None, "train_config": config}
+
+    this, that = setting(provenance), setting(first)
+    differ = [key for key in RECORDING_PROVENANCE if this[key] != that[key]]
+    if differ:
+        raise ValueError(f"{name}: its run differs from {first_name}'s by more than the seed ({', '.join(differ)}); "
+                         "derive from the recordings of one setting")
 
 
 def _numpy(t: torch.Tensor | None) -> np.ndarray | None:

@@ -5,28 +5,42 @@ training runs of the full schedule stopped at ``t``. Run ``r`` uses seed ``seed0
 initialization (``torch.manual_seed`` before ``make_model(seed)``) and for training (``train_fn(..., seed, ...)``).
 Every run's raw scores are kept, so averages, spreads and rank correlations can be recomputed.
 
+The training-dynamics scores (:func:`recorded_scores`) are derived from one recording per run; with
+``recordings_dir`` each run's :class:`~datadiet.scores.recording.DynamicsRecording` is saved there as
+``seed{seed}.npz`` with its provenance, so any recorded score can be derived again later without retraining
+(:meth:`datadiet.scores.ScoreFile.from_recordings`). Only one run's recording is in memory at a time.
+
 Training is yours: ``train_fn`` is any function that trains a model in place (see :class:`TrainFn`);
 :func:`datadiet.training.trainer_fn` makes one from datadiet's trainer.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 from torch import nn
 
-from datadiet.callbacks import Callback
+from datadiet.callbacks import AccumulatorCallback, Callback
 from datadiet.data.dataset import IndexedDataset
 from datadiet.inference import Device
-from datadiet.scores.registry import ScoreMethod, get_score
+from datadiet.scores.recording import DynamicsRecording, TrainingDynamics, feed_dynamics
+from datadiet.scores.registry import SCORES, ScoreMethod, get_score
 
-__all__ = ["TIME_UNITS", "ScoreRuns", "TrainFn", "score_runs", "time_label"]
+__all__ = [
+    "RECORDING_PROVENANCE", "TIME_UNITS", "ScoreRuns", "TrainFn", "recorded_scores", "recording_name", "score_runs",
+    "time_label",
+]
 
 TIME_UNITS = ("init", "epoch", "step")
+RECORDING_PROVENANCE = ("dataset", "num_examples", "label_fingerprint", "input_fingerprint", "seed", "time_unit",
+                        "time_value", "train_config", "model", "model_kwargs")
+"""Keys of the provenance of a recording saved by :func:`score_runs` (``label_fingerprint`` is the dataset's)."""
 
 
 class TrainFn(Protocol):
@@ -50,6 +64,18 @@ class TrainFn(Protocol):
     """
 
     def __call__(self, model: nn.Module, seed: int, stop_at: int, listeners: Sequence[Callback]) -> None: ...
+
+
+def recorded_scores() -> dict[str, bool]:
+    """The scores derived from one training-dynamics recording, sorted by name, each with whether it needs the
+    recording's probability vectors."""
+    recorders = {name: m.accumulator(1) for name, m in sorted(SCORES.items()) if m.derive is not None}
+    return {name: r.keep_probabilities for name, r in recorders.items() if isinstance(r, TrainingDynamics)}
+
+
+def recording_name(seed: int) -> str:
+    """The file name of run ``seed``'s recording in a ``recordings_dir``: ``seed{seed}.npz``."""
+    return f"seed{seed}.npz"
 
 
 def time_label(unit: str, value: int) -> str:
@@ -98,6 +124,8 @@ def score_runs(
     seed0: int = 0,
     device: Device = None,
     progress: bool = True,
+    recordings_dir: str | os.PathLike | None = None,
+    keep_probabilities: bool = False,
     **options,
 ) -> ScoreRuns:
     """Score ``data`` with ``method`` in ``runs`` independent runs stopped at time ``at``.
@@ -105,7 +133,8 @@ def score_runs(
     Args:
         method: a name from :func:`datadiet.scores.list_scores`.
         data: the training set (scores are computed on it, un-augmented).
-        make_model: builds a fresh network from a seed.
+        make_model: builds a fresh network from a seed; an optional ``make_model.describe() -> (name, kwargs)``
+            is recorded as the model of saved recordings.
         train_fn: trains a network in place (see :class:`TrainFn`), e.g. ``datadiet.training.trainer_fn(config)``;
             required unless ``at == 0``.
         at: time point in ``train_fn``'s unit (epochs or steps); 0 = at initialization (no training; not for
@@ -114,6 +143,12 @@ def score_runs(
         device: where each new network is put before training; None leaves it where ``make_model`` built it.
             Scores are computed on the network's device after training.
         progress: show a progress bar over the runs.
+        recordings_dir: for a recorded score (:func:`recorded_scores`), save each run's recording in this folder
+            as ``seed{seed}.npz`` (see :func:`recording_name`; an existing file is replaced), its provenance
+            holding :data:`RECORDING_PROVENANCE`; created if missing.
+        keep_probabilities: with ``recordings_dir``, keep the probability vectors in every recording (2 K bytes
+            per example and epoch more) so the scores that need them can be derived later; those scores keep
+            them anyway.
         options: passed to the score function (e.g. ``batch_size``).
 
     Returns:
@@ -127,12 +162,13 @@ def score_runs(
     if spec.kind == "training" and unit == "epoch" and value < spec.epochs_needed(options):
         raise ValueError(f"{method} needs a recording of at least {spec.epochs_needed(options)} epochs, the runs stop "
                          f"at epoch {value}")
+    keeper = _keeper(method, data, make_model, train_fn, (unit, value), recordings_dir, keep_probabilities)
     seeds = tuple(range(seed0, seed0 + runs))
     if spec.kind == "data":  # the same for every network: computed once
         rows = [spec.score(None, data, **options)] * runs
     else:
         stop_at = value if unit != "init" else 0
-        rows = [_one_run(spec, data, make_model, train_fn, seed, stop_at, device, options)
+        rows = [_one_run(spec, data, make_model, train_fn, seed, stop_at, device, options, keeper)
                 for seed in _bar(seeds, f"{method} ({time_label(unit, value)})", progress)]
     describe = getattr(train_fn, "describe", None)
     schedule = describe(seed0, value) if unit != "init" and describe is not None else None
@@ -147,19 +183,75 @@ def _bar(seeds: tuple[int, ...], desc: str, progress: bool):
     return tqdm(seeds, desc=desc, leave=False)
 
 
+@dataclass(frozen=True)
+class _Keeper:
+    """Saves each run's recording in ``folder`` with the provenance common to the runs plus the run's own."""
+
+    folder: Path
+    probabilities: bool
+    common: dict[str, Any]
+    describe: Callable[[int, int], dict] | None
+
+    def listener(self, spec: ScoreMethod, num_examples: int) -> AccumulatorCallback:
+        if not self.probabilities:
+            return spec.callback(num_examples)
+        return AccumulatorCallback(TrainingDynamics(num_examples, keep_probabilities=True), feed_dynamics)
+
+    def save(self, recording: DynamicsRecording, seed: int) -> None:
+        config = self.describe(seed, self.common["time_value"]) if self.describe is not None else None
+        provenance = {**self.common, "seed": seed, "train_config": config}
+        replace(recording, provenance=provenance).save(self.folder / recording_name(seed))
+
+
+def _keeper(method: str, data: IndexedDataset, make_model: Callable[[int], nn.Module], train_fn: TrainFn | None,
+            time: tuple[str, int], recordings_dir: str | os.PathLike | None, probabilities: bool) -> _Keeper | None:
+    """What keeps the runs' recordings (None without ``recordings_dir``), its folder made before any training."""
+    if recordings_dir is None:
+        if probabilities:
+            raise ValueError("keep_probabilities is for saved recordings: give recordings_dir too")
+        return None
+    recorded = recorded_scores()
+    if method not in recorded:
+        raise ValueError(f"{method} is not derived from a training-dynamics recording, so there is none to save; "
+                         f"recorded scores: {', '.join(recorded)}")
+    folder = Path(recordings_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot make the recordings folder {folder}: {error}") from None
+    name, kwargs = make_model.describe() if hasattr(make_model, "describe") else ("", {})
+    common = {"dataset": data.name, "num_examples": len(data), "label_fingerprint": data.label_fingerprint(),
+              "input_fingerprint": data.input_fingerprint(), "time_unit": time[0], "time_value": time[1],
+              "model": name, "model_kwargs": dict(kwargs)}
+    return _Keeper(folder, probabilities or recorded[method], common, getattr(train_fn, "describe", None))
+
+
+def _listener(spec: ScoreMethod, num_examples: int, keeper: _Keeper | None) -> AccumulatorCallback | None:
+    """The accumulator of a training score (the keeper's when recordings are saved); None for other kinds."""
+    if spec.kind != "training":
+        return None
+    return keeper.listener(spec, num_examples) if keeper is not None else spec.callback(num_examples)
+
+
 def _one_run(
     spec: ScoreMethod, data: IndexedDataset, make_model: Callable[[int], nn.Module], train_fn: TrainFn | None,
-    seed: int, stop_at: int, device: Device, options: dict,
+    seed: int, stop_at: int, device: Device, options: dict, keeper: _Keeper | None,
 ) -> np.ndarray:
-    """Scores of one run: a network built with ``seed``, trained to ``stop_at`` (0: not at all), then scored."""
+    """Scores of one run: a network built with ``seed``, trained to ``stop_at`` (0: not at all), then scored; its
+    recording saved by ``keeper`` when given."""
     torch.manual_seed(seed)
     model = make_model(seed)
     if device is not None:
         model = model.to(device)
-    listener = spec.callback(len(data)) if spec.kind == "training" else None
+    listener = _listener(spec, len(data), keeper)
     if stop_at:
         train_fn(model, seed, stop_at, [listener] if listener else [])
-    return spec.scores(listener.accumulator.compute(), **options) if listener else spec.score(model, data, **options)
+    if listener is None:
+        return spec.score(model, data, **options)
+    result = listener.accumulator.compute()
+    if keeper is not None:
+        keeper.save(result, seed)
+    return spec.scores(result, **options)
 
 
 def _time_point(kind: str, train_fn: TrainFn | None, at: int | None) -> tuple[str, int]:
