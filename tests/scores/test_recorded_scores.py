@@ -66,3 +66,9 @@ def test_options_a_score_does_not_take_are_named(name, option, valid):
     data = make_blobs(n=30)
     with pytest.raises(ValueError, match=f"score '{name}' takes no option {option}; its options: .*{valid}"):
         score_runs(name, data, _mlp, trainer_fn(data, CONFIG), at=2, runs=1, progress=False, **{option: 3})
+
+
+def test_a_shorter_window_makes_a_shorter_run_enough():
+    data = make_blobs(n=30)
+    result = score_runs("dyn_unc", data, _mlp, trainer_fn(data, CONFIG), at=3, runs=1, progress=False, window=3)
+    assert result.runs.shape == (1, 30) and np.isfinite(result.runs).all()

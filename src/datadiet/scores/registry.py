@@ -79,7 +79,7 @@ class ScoreMethod:
 
     def epochs_needed(self, options: dict[str, Any]) -> int:
         """The number of recorded epochs this score needs with ``options``."""
-        return max(self.min_epochs, int(options.get(self.window, 0)) if self.window else 0)
+        return int(options.get(self.window, self.min_epochs)) if self.window else self.min_epochs
 
     def scores(self, result: Any, **options: Any) -> np.ndarray:
         """Scores ``(N,)`` from a training score's ``compute()`` result."""
