@@ -31,3 +31,9 @@ def test_the_core_imports_without_the_trainer_matplotlib_pil_or_tqdm(module):
     assert module in added
     loaded = [m for m in added if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)]
     assert loaded == [], f"import {module} loads {loaded}"
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_the_core_loads_only_the_data_boundary_of_the_data_package(module):
+    data = sorted(m for m in _added_modules(module) if m.startswith("datadiet.data."))
+    assert set(data) <= {"datadiet.data.batches", "datadiet.data.dataset"}, f"import {module} loads {data}"

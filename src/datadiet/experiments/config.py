@@ -32,7 +32,7 @@ from torch import nn
 
 from datadiet.data import DataOptions, Splits, list_datasets, prepare
 from datadiet.data.dataset import IndexedDataset
-from datadiet.data.prepare import vary
+from datadiet.data.preparation import vary
 from datadiet.experiments.user_code import build_model, check_call, load_data, resolve
 from datadiet.experiments.values import build, check_keys, coerce, config_hash, field_values
 from datadiet.models import create_model, list_models
