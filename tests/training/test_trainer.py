@@ -97,7 +97,7 @@ def test_killed_run_resumes_to_identical_weights(blobs, tiny_mlp, tmp_path):
 
 def test_resume_refuses_a_different_run(blobs, tiny_mlp, tmp_path):
     train(tiny_mlp(), blobs, _config(epochs=1), out_dir=tmp_path, device="cpu")
-    with pytest.raises(ValueError, match="different run"):
+    with pytest.raises(ValueError, match=r"other settings \(epochs: saved 1, now 2\)"):
         train(tiny_mlp(), blobs, _config(epochs=2), out_dir=tmp_path, device="cpu")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from datadiet.analysis import correlation_matrix, plot_correlation_matrix
+from datadiet.cli.options import check_figure_file
 from datadiet.scores import ScoreFile
 
 __all__ = ["add_parser", "run"]
@@ -23,6 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if len(args.scores) < 2:
         raise ValueError("give at least two score files to compare")
+    check_figure_file(args.plot)
     files = [ScoreFile.load(path) for path in args.scores]
     for path, other in zip(args.scores[1:], files[1:]):
         if not np.array_equal(other.indices, files[0].indices) or other.label_fingerprint != files[0].label_fingerprint:

@@ -17,6 +17,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
+from datadiet.cli.options import device_name
 from datadiet.data import load_splits
 from datadiet.data.dataset import IndexedDataset
 from datadiet.models import create_model
@@ -35,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--score-epoch", type=int, default=3, help="epoch at which EL2N is computed")
     p.add_argument("--score-runs", type=int, default=3, help="runs EL2N is averaged over")
     p.add_argument("--seeds", type=int, default=3, help="seeds of each retraining")
-    p.add_argument("--device", help="cpu, cuda, ... (default: CUDA when present)")
+    p.add_argument("--device", type=device_name, help="cpu, cuda, ... (default: CUDA when present)")
     p.set_defaults(run=run)
 
 

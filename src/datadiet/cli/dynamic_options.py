@@ -9,17 +9,22 @@ from datadiet.data.dataset import IndexedDataset
 from datadiet.dynamic import PAPER_OPTIONS, POLICIES, DynamicPruner
 from datadiet.training.dynamic_pruning import SCORE_SOURCES, DynamicPruningCallback
 
-__all__ = ["add_dynamic_options", "dynamic_callback"]
+__all__ = ["add_dynamic_options", "dynamic_callback", "dynamic_settings"]
+
+_DEFAULTS = {"period": 10, "score_source": "pass", "policy_options": "{}"}
+"""Defaults of the options that only apply with --dynamic (None on the parser, so that giving them is seen)."""
+_FLAGS = ("keep", "period", "score_source", "policy_options", "paper_faithful", "warmup_epochs", "final_full_epochs")
 
 
 def add_dynamic_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("dynamic pruning (re-select the training subset during training)")
     g.add_argument("--dynamic", metavar="POLICY", help=f"one of: {', '.join(POLICIES)}")
     g.add_argument("--keep", type=float, help="fraction of examples trained on per epoch (not for infobatch)")
-    g.add_argument("--period", type=int, default=10, help="epochs between re-selections (T_p; paper: 10)")
-    g.add_argument("--score-source", choices=SCORE_SOURCES, default="pass",
-                   help="pass: a scoring pass over all data at each checkpoint (the paper); batch: training losses")
-    g.add_argument("--policy-options", metavar="JSON", default="{}",
+    g.add_argument("--period", type=int, help="epochs between re-selections (T_p; paper and default: 10)")
+    g.add_argument("--score-source", choices=SCORE_SOURCES,
+                   help="pass (default): a scoring pass over all data at each checkpoint (the paper); batch: "
+                   "training losses")
+    g.add_argument("--policy-options", metavar="JSON",
                    help='policy hyper-parameters, e.g. \'{"alpha": 0.8, "c": 1.0}\'')
     g.add_argument("--paper-faithful", action="store_true",
                    help="the paper's Algorithm 1 exactly: no warm-up, one global ranking (may collapse on short runs)")
@@ -29,18 +34,14 @@ def add_dynamic_options(parser: argparse.ArgumentParser) -> None:
 
 def dynamic_callback(args: argparse.Namespace, data: IndexedDataset) -> DynamicPruningCallback | None:
     """The pruning callback the options describe, or None without ``--dynamic``."""
+    _check_given(args)
     if args.dynamic is None:
         return None
     if args.epochs is None:
         raise ValueError("dynamic pruning trains for a number of epochs: use --epochs, not --steps")
     if args.subset:
         raise ValueError("--dynamic selects from the whole training set; it cannot be combined with --subset")
-    try:
-        policy_options = json.loads(args.policy_options)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"--policy-options is not valid JSON: {error}") from None
-    if not isinstance(policy_options, dict):
-        raise ValueError('--policy-options must be a JSON object, e.g. \'{"c": 1.0}\'')
+    policy_options = _policy_options(args)
     options = dict(PAPER_OPTIONS) if args.paper_faithful else {}
     if args.warmup_epochs is not None:
         options["warmup_epochs"] = args.warmup_epochs
@@ -51,3 +52,33 @@ def dynamic_callback(args: argparse.Namespace, data: IndexedDataset) -> DynamicP
         labels=data.y.cpu(), policy_options=policy_options, **options,
     )
     return DynamicPruningCallback(pruner, data, score_source=args.score_source, device=args.device)
+
+
+def dynamic_settings(args: argparse.Namespace) -> dict:
+    """The dynamic-pruning options as given (after :func:`dynamic_callback`), for a run's identity."""
+    settings = {flag: getattr(args, flag) for flag in _FLAGS}
+    settings["policy_options"] = _policy_options(args) if args.dynamic is not None else None
+    return {"dynamic": args.dynamic, **settings}
+
+
+def _check_given(args: argparse.Namespace) -> None:
+    """Refuse dynamic-pruning options without ``--dynamic``; give the others their defaults."""
+    given = ["--" + flag.replace("_", "-") for flag in _FLAGS if getattr(args, flag) not in (None, False)]
+    if args.dynamic is None and given:
+        verb, them = ("applies", "it") if len(given) == 1 else ("apply", "them")
+        raise ValueError(f"{', '.join(given)} only {verb} with --dynamic POLICY (dynamic pruning); drop {them} or "
+                         "add --dynamic")
+    for flag, value in _DEFAULTS.items():
+        if args.dynamic is not None and getattr(args, flag) is None:
+            setattr(args, flag, value)
+
+
+def _policy_options(args: argparse.Namespace) -> dict:
+    """``--policy-options`` as a dict."""
+    try:
+        policy_options = json.loads(args.policy_options)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--policy-options is not valid JSON: {error}") from None
+    if not isinstance(policy_options, dict):
+        raise ValueError('--policy-options must be a JSON object, e.g. \'{"c": 1.0}\'')
+    return policy_options

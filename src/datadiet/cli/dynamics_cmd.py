@@ -55,7 +55,7 @@ from datadiet.cli.options import (
 )
 from datadiet.data.dataset import IndexedDataset
 from datadiet.scores import ScoreFile, get_score, score_runs
-from datadiet.files import write_json
+from datadiet.files import check_output_dir, write_json
 from datadiet.training import TrainConfig, trainer_fn
 
 __all__ = ["add_parser", "run"]
@@ -125,6 +125,7 @@ def _barrier_parser(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.epochs is None:
         raise ValueError("training-dynamics analyses count time in epochs: give --epochs, not --steps")
+    check_output_dir(args.out)
     start = time.perf_counter()
     record = _velocity(args) if args.analysis == "velocity" else _barrier(args)
     record.update(datadiet_version=datadiet.__version__, seconds=time.perf_counter() - start,
@@ -148,6 +149,8 @@ def _velocity(args: argparse.Namespace) -> dict:
     track = args.track_epochs or args.epochs
     if track > args.epochs:
         raise ValueError(f"--track-epochs must be at most --epochs ({args.epochs}), got {track}")
+    for path in args.scores or []:
+        ScoreFile.load(path)  # every score file read before any training
     config = train_config(args)
     panels, runs = {}, []
     for i, level in enumerate(levels):

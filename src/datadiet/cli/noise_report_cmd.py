@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from datadiet.analysis import noise_detection, plot_noise_histograms
+from datadiet.cli.options import check_figure_file
 from datadiet.scores import ScoreFile
 
 __all__ = ["add_parser", "run"]
@@ -19,6 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_figure_file(args.plot)
     scores = ScoreFile.load(args.scores)
     if scores.noise_mask is None:
         raise ValueError(f"{args.scores} has no noise mask: compute scores on data with --label-noise")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -10,12 +12,13 @@ from torch import nn
 from datadiet.data import AUGMENTATIONS, DataOptions, Splits, list_datasets, prepare
 from datadiet.data.dataset import IndexedDataset
 from datadiet.models import create_model, list_models
-from datadiet.training import TrainConfig
+from datadiet.files import check_output_file
+from datadiet.training import TrainConfig, parse_device
 from datadiet.training.config import PRECISIONS
 
 __all__ = [
     "add_data_options", "load_data", "add_model_options", "build_model", "add_train_options", "train_config",
-    "positive_int", "fraction",
+    "positive_int", "fraction", "finite_float", "positive_float", "device_name", "check_figure_file",
 ]
 
 
@@ -26,9 +29,47 @@ def positive_int(text: str) -> int:
     return value
 
 
+def finite_float(text: str) -> float:
+    """A finite number (not nan or inf)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number above 0."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def device_name(text: str) -> str:
+    """A device this machine has (cpu, cuda, cuda:1, ...), checked before any work; kept as given."""
+    try:
+        parse_device(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def check_figure_file(path: str | None, what: str = "--plot") -> None:
+    """Raise ``ValueError`` unless a figure can be written to ``path`` (None: no figure): a format matplotlib
+    writes (by the file's suffix) in a writable place."""
+    if path is None:
+        return
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if Path(path).suffix.lstrip(".").lower() not in formats:
+        raise ValueError(f"{what} {path}: name a figure file ending in one of .{', .'.join(sorted(formats))}")
+    check_output_file(path, what)
+
+
 def fraction(text: str) -> float:
     value = float(text)
-    if not 0 <= value <= 1:
+    if not 0 <= value <= 1:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1], got {text}")
     return value
 
@@ -58,7 +99,7 @@ def add_model_options(parser: argparse.ArgumentParser, default: str | None = Non
     g = parser.add_argument_group("model")
     g.add_argument("--model", default=default, required=default is None, metavar="NAME",
                    help=f"one of: {', '.join(list_models())}")
-    g.add_argument("--width", type=float, default=1.0, help="channel width multiplier (thinner for CPU runs)")
+    g.add_argument("--width", type=positive_float, default=1.0, help="channel width multiplier (thinner for CPU runs)")
 
 
 def build_model(args: argparse.Namespace, data: IndexedDataset, seed: int) -> nn.Module:
@@ -74,12 +115,12 @@ def add_train_options(parser: argparse.ArgumentParser, *, budget_required: bool 
     budget.add_argument("--epochs", type=positive_int, help="passes over the training subset (schedule length)")
     budget.add_argument("--steps", type=positive_int, help="optimizer steps, whatever the subset size")
     g.add_argument("--batch-size", type=positive_int, default=128)
-    g.add_argument("--lr", type=float, default=0.1)
-    g.add_argument("--weight-decay", type=float, default=5e-4)
+    g.add_argument("--lr", type=finite_float, default=0.1)
+    g.add_argument("--weight-decay", type=finite_float, default=5e-4)
     g.add_argument("--seed", type=int, default=0, help="seed of initialization, data order and augmentation")
     g.add_argument("--augment", choices=AUGMENTATIONS, help="default: the dataset's")
     g.add_argument("--precision", choices=PRECISIONS, default="auto", help="auto: mixed precision on CUDA")
-    g.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: CUDA when present)")
+    g.add_argument("--device", type=device_name, help="cpu, cuda, cuda:1, ... (default: CUDA when present)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import argparse
 
+from pathlib import Path
+
 from datadiet.experiments import load_results
+from datadiet.experiments.layout import FIGURES_DIR
+from datadiet.files import check_output_dir
 from datadiet.experiments.figures import figure_entries, render_all
 
 __all__ = ["add_parser", "run"]
@@ -21,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     results = load_results(args.experiment)
+    check_output_dir(args.out or Path(args.experiment) / FIGURES_DIR)
     if not figure_entries(results):
         raise ValueError(f"no finished run in {args.experiment}: nothing to plot yet")
     for entry, rendered in render_all(results, args.out):

@@ -12,6 +12,7 @@ from datadiet.cli.options import (
     add_data_options, add_model_options, add_train_options, build_model, load_data, train_config,
 )
 from datadiet.data.dataset import IndexedDataset
+from datadiet.files import check_output_dir, check_output_file
 from datadiet.scores import ScoreFile, get_score, list_scores, recorded_scores, score_runs
 from datadiet.training import default_device, trainer_fn
 
@@ -77,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
     options = _score_options(args)
     if Path(args.out).suffix != ".npz":
         raise ValueError(f"--out must name a .npz score file, got {args.out!r}")
+    check_output_file(args.out)
+    if args.save_recordings is not None:
+        check_output_dir(args.save_recordings, "--save-recordings")
     if args.from_recordings is not None:
         return _derive(args, options)
     _fill_training_defaults(args)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from pathlib import Path
+
+from datadiet.files import check_output_file
 from datadiet.scores import ScoreFile
 from datadiet.selection import RULES, get_rule, list_rules, save_subset, select, subset_from_scores
 
@@ -31,6 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     name, options = _rule(args)
+    if Path(args.out).suffix != ".npy":
+        raise ValueError(f"--out must name a .npy subset file, got {args.out!r}")
+    check_output_file(args.out)
+    check_output_file(args.out + ".json", "--out's description")
     scores = ScoreFile.load(args.scores)
     labels = scores.labels if args.class_balanced else None
     seed = args.seed if get_rule(name).random else None

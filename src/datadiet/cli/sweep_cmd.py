@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from datadiet.cli.options import positive_int
+from datadiet.cli.options import device_name, positive_int
 from datadiet.experiments import ResultStore, format_plan, load_recipe, run_sweep
 from datadiet.experiments.executors import EXECUTORS
 from datadiet.experiments.layout import CACHE_DIR, DATABASE
+from datadiet.experiments.sweep import datasets, reads_files
 
 __all__ = ["add_parser", "run"]
 
@@ -29,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--executor", choices=EXECUTORS, default="local", help="where runs execute (default: local)")
     p.add_argument("--jobs", type=positive_int, default=1, help="local worker processes (default 1: in process)")
     p.add_argument("--address", metavar="ADDR", help="Ray cluster address (default: start or join a local one)")
-    p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: CUDA when present)")
+    p.add_argument("--device", type=device_name, help="cpu, cuda, cuda:1, ... (default: CUDA when present)")
     p.add_argument("--dry-run", action="store_true", help="list the runs and an estimated cost; run nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
@@ -37,11 +38,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     experiment = load_recipe(args.recipe, preset=args.preset, data_dir=args.data_dir, download=args.download)
+    _check_data_dir(args, experiment)
     out = Path(args.out)
     if args.dry_run:
         finished = set()
         if (out / DATABASE).is_file():
-            with ResultStore(out / DATABASE) as store:
+            with ResultStore(out / DATABASE, create=False) as store:
                 finished = store.finished_ids()
         cached = {p.stem for p in (out / CACHE_DIR).glob("*.json")}
         print(format_plan(experiment, finished, cached))
@@ -54,3 +56,14 @@ def run(args: argparse.Namespace) -> int:
     for run_id, message in summary.failed.items():
         print(f"  failed {run_id}: {message}")
     return 1 if summary.failed else 0
+
+
+def _check_data_dir(args: argparse.Namespace, experiment) -> None:
+    """Refuse ``--data-dir`` / ``--download`` when no dataset of the recipe is read from files (they would be
+    ignored)."""
+    given = [flag for flag, value in (("--data-dir", args.data_dir), ("--download", args.download)) if value]
+    found = datasets(experiment)
+    if given and not any(reads_files(data) for data in found):
+        names = ", ".join(sorted({data.dataset or "the recipe's loader" for data in found}))
+        raise ValueError(f"{' and '.join(given)}: the recipe's datasets ({names}) are not read from files; drop "
+                         f"{'it' if len(given) == 1 else 'them'}")

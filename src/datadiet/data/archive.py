@@ -29,9 +29,9 @@ def safe_extract(archive: Path, dest: Path) -> None:
     Members are extracted into a temporary folder inside ``dest`` first and moved into place at the end, so an
     interrupted extraction leaves no half-written dataset folder behind.
     """
-    dest.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(archive) as tar:
-        members = tar.getmembers()
+    with _open_tar(archive) as tar:
+        members = _members(tar, archive)
+        dest.mkdir(parents=True, exist_ok=True)
         for member in members:
             _check_member(member, archive)
         tmp = Path(tempfile.mkdtemp(dir=dest, prefix=".extract-"))
@@ -39,8 +39,27 @@ def safe_extract(archive: Path, dest: Path) -> None:
             tar.extractall(tmp, members=members, **_DATA_FILTER)
             for entry in tmp.iterdir():
                 os.replace(entry, dest / entry.name)
+        except (tarfile.TarError, EOFError) as error:
+            raise ValueError(f"{archive} is a damaged tar archive ({error}); download it again") from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _open_tar(archive: Path) -> tarfile.TarFile:
+    """The tar archive at ``archive``; ``ValueError`` naming it if it is not one."""
+    try:
+        return tarfile.open(archive)
+    except tarfile.TarError as error:
+        raise ValueError(f"{archive} is not a tar archive ({error}); expected the dataset's official archive, or "
+                         "the folder it extracts to") from None
+
+
+def _members(tar: tarfile.TarFile, archive: Path) -> list[tarfile.TarInfo]:
+    """The archive's members; ``ValueError`` naming it if it is truncated or damaged."""
+    try:
+        return tar.getmembers()
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise ValueError(f"{archive} is a damaged tar archive ({error}); download it again") from None
 
 
 def _find(root: Path, marker: str, subdir: str) -> Path | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from datadiet import files
 from datadiet.data.dataset import IndexedDataset
 from datadiet.data.normalize import standardize
 from datadiet.data.splits import Splits, make_split
@@ -24,12 +25,30 @@ def _numpy(a: ArrayLike) -> np.ndarray:
 
 
 def _inputs(x: ArrayLike, what: str) -> np.ndarray:
-    """``(N, L)`` -> ``(N, 1, L)``, ``(N, H, W)`` -> ``(N, 1, H, W)``, ``(N, C, H, W)`` kept; uint8 or float32."""
+    """``(N, L)`` -> ``(N, 1, L)``, ``(N, H, W)`` -> ``(N, 1, H, W)``, ``(N, C, H, W)`` kept; uint8 or float32.
+
+    Inputs must be real numbers (integers or floats, not complex, boolean or text) and finite."""
     x = _numpy(x)
     if x.ndim not in (2, 3, 4):
         raise ValueError(f"{what} must have shape (N, L), (N, H, W) or (N, C, H, W), got {x.shape}")
+    if x.dtype == bool or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise ValueError(f"{what} must hold real numbers (integers or floats), got {x.dtype}")
     x = x[:, None] if x.ndim < 4 else x
-    return x if x.dtype == np.uint8 else x.astype(np.float32)
+    x = x if x.dtype == np.uint8 else x.astype(np.float32)
+    bad = int(np.size(x) - np.isfinite(x).sum()) if x.dtype != np.uint8 else 0
+    if bad:
+        raise ValueError(f"{what} holds {bad} NaN or infinite values (or values too large for float32); inputs "
+                         "must be finite")
+    return x
+
+
+def _labels(y: ArrayLike, what: str) -> np.ndarray:
+    """Class labels ``(N,)`` as int64; they must be integers (floats are refused, not truncated)."""
+    y = _numpy(y)
+    if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"{what} must hold integer class labels 0..K-1, got {y.dtype} (convert them with "
+                         "astype(int) if they are whole numbers)")
+    return y.astype(np.int64)
 
 
 def raw_arrays(
@@ -38,7 +57,7 @@ def raw_arrays(
 ) -> Splits:
     """Unnormalized splits from arrays (channels first; uint8 pixels are read as value / 255 later)."""
     xs = _inputs(x_train, "x_train"), _inputs(x_test, "x_test")
-    ys = _numpy(y_train), _numpy(y_test)
+    ys = _labels(y_train, "y_train"), _labels(y_test, "y_test")
     if xs[0].shape[1:] != xs[1].shape[1:]:
         raise ValueError(f"x_train examples have shape {xs[0].shape[1:]} but x_test examples {xs[1].shape[1:]}")
     num_classes = len(classes) if classes else int(max(y.max(initial=-1) for y in ys)) + 1
@@ -60,13 +79,13 @@ def load_arrays(
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of a dataset ``.npz`` file (loaded without pickle), checking that ``ARRAY_KEYS`` are present."""
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"no file {path}: expected a .npz file with {', '.join(ARRAY_KEYS)}")
-    with np.load(path, allow_pickle=False) as f:
-        missing = [k for k in ARRAY_KEYS if k not in f.files]
-        if missing:
-            raise ValueError(f"{path} lacks {missing}: a dataset .npz holds {list(ARRAY_KEYS)} (+ optional classes)")
-        return {k: f[k] for k in f.files if k in (*ARRAY_KEYS, "classes")}
+    arrays = files.read_npz(path, "dataset file")
+    missing = [k for k in ARRAY_KEYS if k not in arrays]
+    if missing:
+        raise ValueError(f"{path} lacks {missing}: a dataset .npz holds {list(ARRAY_KEYS)} (+ optional classes)")
+    return {k: v for k, v in arrays.items() if k in (*ARRAY_KEYS, "classes")}
 
 
 def load_npz(path: Path) -> Splits:
@@ -74,6 +93,14 @@ def load_npz(path: Path) -> Splits:
     arrays = read_npz(path)
     classes = tuple(str(c) for c in arrays.pop("classes")) if "classes" in arrays else None
     return raw_arrays(**arrays, name=path.stem, classes=classes, meta={"source": str(path)})
+
+
+def _label(value: object, what: str) -> int:
+    """One example's class label: an integer (Python, NumPy or a 0-d integer tensor), never a truncated float."""
+    label = _numpy(value) if isinstance(value, torch.Tensor) else np.asarray(value)
+    if label.shape != () or label.dtype == bool or not np.issubdtype(label.dtype, np.integer):
+        raise ValueError(f"{what} has label {value!r}: labels must be integers 0..K-1")
+    return int(label)
 
 
 def from_torch_dataset(
@@ -91,7 +118,7 @@ def from_torch_dataset(
         if not isinstance(item, (tuple, list)) or len(item) != 2:
             raise ValueError(f"{name}: item {i} is not an (x, y) pair")
         xs.append(_numpy(item[0]).astype(np.float32))
-        ys.append(int(item[1]))
+        ys.append(_label(item[1], f"{name}: item {i}"))
         if xs[-1].shape != xs[0].shape:
             raise ValueError(f"{name}: item {i} has input shape {xs[-1].shape}, item 0 has {xs[0].shape}")
     if not xs:

@@ -55,8 +55,11 @@ def read_images(files: list[Path]) -> np.ndarray:
 
     if not files:
         raise ValueError("no images to read")
-    with Image.open(files[0]) as first:
-        width, height = first.size
+    try:
+        with Image.open(files[0]) as first:
+            width, height = first.size
+    except OSError as err:
+        raise ValueError(f"{files[0]} is not a readable image: {err}") from None
     out = np.empty((len(files), height, width, 3), dtype=np.uint8)
     gray = True
     for i, path in enumerate(tqdm(files, desc="images", unit="img", disable=len(files) < 10_000)):

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from datadiet.experiments.results import flatten, load_results
-from datadiet.files import atomic_write
+from datadiet.files import atomic_write, check_output_file
 
 __all__ = ["FORMATS", "export_results", "result_table"]
 
@@ -34,7 +34,7 @@ def export_results(folder: str | Path, fmt: str = "csv", path: str | Path | None
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     columns, rows = result_table(folder)
-    path = Path(path) if path is not None else Path(folder) / f"results.{fmt}"
+    path = check_output_file(path if path is not None else Path(folder) / f"results.{fmt}", "--output")
     if fmt == "csv":
         atomic_write(path, lambda tmp: _write_csv(tmp, columns, rows))
         return path

@@ -13,7 +13,7 @@ from pathlib import Path
 from datadiet.experiments.figures import Rendered, Table, render_all
 from datadiet.experiments.layout import REPORT
 from datadiet.experiments.results import ExperimentResults, load_results
-from datadiet.files import atomic_write
+from datadiet.files import atomic_write, check_output_file
 
 __all__ = ["write_report"]
 
@@ -30,7 +30,7 @@ img { max-width: 100%; }
 def write_report(folder: str | Path, path: str | Path | None = None) -> Path:
     """Write the report of the experiment in ``folder`` (default ``<folder>/report.html``); returns its path."""
     results = load_results(folder)
-    path = Path(path) if path is not None else results.folder / REPORT
+    path = check_output_file(path if path is not None else results.folder / REPORT, "--output")
     text = render(results)
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
     return path

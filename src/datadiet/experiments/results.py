@@ -122,7 +122,7 @@ def load_results(folder: str | Path) -> ExperimentResults:
     info = read_experiment(folder)
     if not (folder / DATABASE).is_file():
         raise FileNotFoundError(f"{folder / DATABASE} does not exist: no run of this experiment has finished")
-    with ResultStore(folder / DATABASE) as store:
+    with ResultStore(folder / DATABASE, create=False) as store:
         wanted = set(info["run_ids"])
         rows = [r for r in store.rows() if r.run_id in wanted]
     return ExperimentResults(folder, info, rows)

@@ -17,8 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import datadiet
+from datadiet.files import check_input_file
 
 __all__ = ["ResultRow", "ResultStore"]
+_HEADER = b"SQLite format 3\x00"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -41,14 +43,41 @@ class ResultRow:
     finished: str
 
 
+def _check_database(path: Path) -> None:
+    """Raise unless ``path`` is an SQLite database file (checked before SQLite, which would make an empty file a
+    database)."""
+    check_input_file(path, "results database")
+    with open(path, "rb") as f:
+        header = f.read(len(_HEADER))
+    if not header:
+        raise ValueError(f"results database {path} is empty (no sweep has recorded a run in it)")
+    if header != _HEADER:
+        raise ValueError(f"{path} is not an SQLite database, so not a datadiet results database")
+
+
 class ResultStore:
     """Finished runs of an experiment in ``path`` (created if missing); use as a context manager or ``close()``."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 60.0) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 60.0, create: bool = True) -> None:
+        """Open the store at ``path``; with ``create`` False (to read) it must exist and hold the table, and
+        nothing is written to it. A file that is not a results database is a ``ValueError`` naming it."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            _check_database(self.path)
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-        self._setup(time.monotonic() + timeout)
+        try:
+            if create:
+                self._setup(time.monotonic() + timeout)
+            else:
+                self._check_table()
+        except (sqlite3.DatabaseError, ValueError) as error:
+            self._db.close()
+            if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+                raise
+            raise ValueError(f"{self.path} is not a readable datadiet results database ({error}); move it away "
+                             "to start the experiment over") from None
 
     def _setup(self, deadline: float) -> None:
         """WAL mode and the table. Switching to WAL can fail at once (no busy wait) while another process opens
@@ -63,6 +92,12 @@ class ResultStore:
                 if "locked" not in str(error) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+
+    def _check_table(self) -> None:
+        """Raise ``ValueError`` unless the database holds the ``runs`` table."""
+        found = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()
+        if found is None:
+            raise ValueError("it has no table of runs")
 
     def __enter__(self) -> "ResultStore":
         return self
@@ -84,12 +119,22 @@ class ResultStore:
 
     def finished_ids(self) -> set[str]:
         """Ids of every recorded run."""
-        return {r[0] for r in self._db.execute("SELECT run_id FROM runs")}
+        return {r[0] for r in self._select("SELECT run_id FROM runs")}
 
     def rows(self) -> list[ResultRow]:
         """Every recorded run, in the order they finished."""
-        cursor = self._db.execute("SELECT run_id, config, metrics, version, finished FROM runs ORDER BY rowid")
-        return [ResultRow(r[0], json.loads(r[1]), json.loads(r[2]), r[3], r[4]) for r in cursor]
+        rows = self._select("SELECT run_id, config, metrics, version, finished FROM runs ORDER BY rowid")
+        try:
+            return [ResultRow(r[0], json.loads(r[1]), json.loads(r[2]), r[3], r[4]) for r in rows]
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{self.path} holds a damaged row ({error})") from None
+
+    def _select(self, query: str) -> list[tuple]:
+        """The rows of ``query``; a damaged database is a ``ValueError`` naming it."""
+        try:
+            return self._db.execute(query).fetchall()
+        except sqlite3.DatabaseError as error:
+            raise ValueError(f"{self.path} is a damaged results database ({error})") from None
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])

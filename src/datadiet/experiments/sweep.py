@@ -25,13 +25,16 @@ from datadiet.experiments.driver import Driver, SweepSummary
 from datadiet.experiments.executors import make_executor
 from datadiet.experiments.layout import CACHE_DIR, DATABASE, EXPERIMENT_FILE, LOCK_FILE, RUNS_DIR
 from datadiet.experiments.store import ResultStore
-from datadiet.files import write_json
+from datadiet.files import check_output_dir, remove_stale_temps, write_json
 from datadiet.training.trainer import CHECKPOINT
 
 if TYPE_CHECKING:
     from datadiet.experiments.recipe import Experiment
 
-__all__ = ["SweepSummary", "read_experiment", "run_sweep"]
+__all__ = ["SweepSummary", "datasets", "read_experiment", "reads_files", "run_sweep"]
+
+_EXPERIMENT_KEYS = ("name", "preset", "resolved", "figures", "run_ids")
+"""Entries of ``experiment.json`` that its readers use."""
 
 
 def run_sweep(
@@ -43,9 +46,10 @@ def run_sweep(
     The score sets the figures show are computed too. A failed run is reported in the summary (and retried by
     the next sweep); the other runs go on.
     """
-    _check_data({r.data for r in experiment.runs} | {need.data for need in experiment.figure_needs()})
-    _check_user_code(experiment)
+    _check_data(datasets(experiment))
     out = Path(out_dir)
+    _check_folder(out, experiment)
+    _check_user_code(experiment)
     out.mkdir(parents=True, exist_ok=True)
     with _lock(out), ResultStore(out / DATABASE) as store:
         _write_experiment(out, experiment)
@@ -63,12 +67,38 @@ def run_sweep(
     return summary
 
 
+def datasets(experiment: Experiment) -> set[DataConfig]:
+    """The datasets of the experiment's runs and of the scores its figures show."""
+    return {r.data for r in experiment.runs} | {need.data for need in experiment.figure_needs()}
+
+
+def reads_files(data: DataConfig) -> bool:
+    """Whether ``data`` is a built-in dataset read from files (and so takes a data folder)."""
+    return data.loader is None and bool(get_spec(data.dataset).data_dir)
+
+
+def _check_folder(out: Path, experiment: Experiment) -> None:
+    """Fail before anything is written if ``out`` cannot be the experiment's folder: not a writable folder, or
+    one whose experiment record or results database is damaged or belongs to another experiment."""
+    check_output_dir(out)
+    if (out / EXPERIMENT_FILE).exists():
+        _check_same_experiment(out, read_experiment(out), experiment)
+    if (out / DATABASE).exists():
+        ResultStore(out / DATABASE, create=False).close()
+
+
+def _check_same_experiment(out: Path, old: dict, experiment: Experiment) -> None:
+    if (old["name"], old["preset"]) != (experiment.name, experiment.preset):
+        raise ValueError(f"{out} holds experiment {old['name']!r} (preset {old['preset']!r}), not "
+                         f"{experiment.name!r} (preset {experiment.preset!r}); use another --out")
+
+
 def _check_data(datasets: set[DataConfig]) -> None:
     """Fail before any run starts if a dataset that is read from files has no folder, or a missing one."""
     for data in datasets:
-        needs = data.loader is None and get_spec(data.dataset).data_dir
-        if not needs:
+        if not reads_files(data):
             continue
+        needs = get_spec(data.dataset).data_dir
         if data.data_dir is None:
             raise ValueError(f"dataset {data.dataset!r} is read from files: set data.data_dir in the recipe or "
                              f"pass --data-dir ({needs})")
@@ -102,10 +132,7 @@ def _write_experiment(out: Path, experiment: Experiment) -> None:
     """Record the expanded experiment; a folder holds one recipe and preset."""
     path = out / EXPERIMENT_FILE
     if path.exists():
-        old = read_experiment(out)
-        if (old["name"], old["preset"]) != (experiment.name, experiment.preset):
-            raise ValueError(f"{out} holds experiment {old['name']!r} (preset {old['preset']!r}), not "
-                             f"{experiment.name!r} (preset {experiment.preset!r}); use another --out")
+        _check_same_experiment(out, read_experiment(out), experiment)
     write_json(path, {
         "name": experiment.name, "preset": experiment.preset, "description": experiment.description,
         "recipe": experiment.recipe, "plot": dataclasses.asdict(experiment.plot),
@@ -119,13 +146,23 @@ def _write_experiment(out: Path, experiment: Experiment) -> None:
 def read_experiment(out: str | Path) -> dict:
     """The ``experiment.json`` of an experiment folder."""
     path = Path(out) / EXPERIMENT_FILE
+    if not Path(out).is_dir():
+        raise FileNotFoundError(f"experiment folder {out} does not exist (or is not a folder)")
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: is {out} the --out folder of a datadiet sweep?")
-    return json.loads(path.read_text())
+    try:
+        info = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is damaged, not valid JSON ({error}); run the sweep again to rewrite it") from None
+    missing = [key for key in _EXPERIMENT_KEYS if key not in info] if isinstance(info, dict) else list(_EXPERIMENT_KEYS)
+    if missing:
+        raise ValueError(f"{path} is not a datadiet experiment record (it lacks {', '.join(missing)})")
+    return info
 
 
 def _tidy(out: Path, done: set[str]) -> None:
     """Remove temporary files of a killed sweep and checkpoints of runs already recorded."""
+    remove_stale_temps(out)
     for folder in (out / RUNS_DIR, out / CACHE_DIR):
         for tmp in folder.rglob(".*.tmp") if folder.exists() else ():
             tmp.unlink(missing_ok=True)

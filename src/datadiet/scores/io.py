@@ -29,13 +29,17 @@ from datadiet.data.dataset import IndexedDataset, fingerprint
 from datadiet.scores.recording_file import DynamicsRecording
 from datadiet.scores.registry import SCORES, get_score
 from datadiet.scores.runs import RECORDING_PROVENANCE, TIME_UNITS, ScoreRuns, recorded_scores, time_label
-from datadiet.files import atomic_write
+from datadiet.files import atomic_write, read_npz
 
 __all__ = ["FORMAT", "ScoreFile"]
 
 FORMAT = "datadiet-scores"
 _PER_EXAMPLE = {"indices": np.int64, "labels": np.int64, "noise_mask": bool, "clean_labels": np.int64}
 _ARRAYS = ("runs", *_PER_EXAMPLE)
+_META_TYPES = {"method": str, "seeds": list, "time_unit": str, "time_value": int, "dataset": str,
+               "label_fingerprint": str, "input_fingerprint": (str, type(None)), "model": str, "model_kwargs": dict,
+               "train_config": (dict, type(None)), "mode": str, "version": str, "created": str}
+"""The JSON type of each metadata entry."""
 
 
 def _now() -> str:
@@ -187,14 +191,11 @@ class ScoreFile:
 
 def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The arrays and the metadata (without derived keys) of a score file, checked for unknown entries."""
-    if not path.is_file():
-        raise FileNotFoundError(f"score file {path} does not exist")
+    arrays = read_npz(path, "score file")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
         meta = json.loads(str(arrays.pop("metadata")))
-    except (ValueError, KeyError, OSError) as error:
-        raise ValueError(f"cannot read {path} as a score file: {error}") from None
+    except (ValueError, KeyError) as error:
+        raise ValueError(f"cannot read {path} as a score file: no valid metadata ({error})") from None
     if not isinstance(meta, dict) or meta.pop("format", None) != FORMAT:
         raise ValueError(f"{path} is not a datadiet score file (metadata format is not {FORMAT!r})")
     for derived in ("time", "num_runs", "num_examples"):
@@ -202,6 +203,10 @@ def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     unknown = sorted(set(meta) - {f.name for f in fields(ScoreFile)})
     if unknown:
         raise ValueError(f"{path}: unknown metadata keys {unknown}")
+    wrong = [f"{key} ({type(meta[key]).__name__})" for key, kind in _META_TYPES.items()
+             if key in meta and (not isinstance(meta[key], kind) or isinstance(meta[key], bool))]
+    if wrong:
+        raise ValueError(f"{path}: metadata of the wrong type: {', '.join(wrong)}")
     extra = sorted(set(arrays) - {"mean", *_ARRAYS})
     if extra:
         raise ValueError(f"{path}: unknown arrays {extra}")

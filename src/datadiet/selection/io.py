@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike
 
 import datadiet
 from datadiet.data.dataset import IndexedDataset, fingerprint
-from datadiet.files import atomic_write
+from datadiet.files import atomic_write, check_input_file, read_npy
 
 if TYPE_CHECKING:  # selection needs no scoring code: a score file is only read through its attributes
     from datadiet.scores.io import ScoreFile
@@ -155,9 +155,7 @@ def load_subset(path: str | os.PathLike, dataset: IndexedDataset | None = None) 
 
     With ``dataset``, also check that the subset belongs to it (see :meth:`Subset.positions`).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"subset file {path} does not exist")
+    path = check_input_file(path, "subset file")
     subset = Subset(_read_indices(path), _read_provenance(path))
     expected = subset.provenance.get("indices_fingerprint")
     if expected is not None and expected != fingerprint(subset.indices):
@@ -189,16 +187,12 @@ def _check_indices(indices: ArrayLike) -> np.ndarray:
 
 def _read_indices(path: Path) -> np.ndarray:
     expected = "a .npy integer array saved without pickle, or a .txt of integers"
+    if path.suffix != ".txt":
+        return read_npy(path, "subset file")
     try:
-        if path.suffix == ".txt":
-            return np.loadtxt(path, dtype=np.int64, ndmin=1)
-        loaded = np.load(path, allow_pickle=False)
-    except ValueError as error:
+        return np.loadtxt(path, dtype=np.int64, ndmin=1)
+    except (ValueError, UnicodeDecodeError) as error:
         raise ValueError(f"cannot read {path} as an index file ({expected}): {error}") from None
-    if not isinstance(loaded, np.ndarray):
-        loaded.close()
-        raise ValueError(f"cannot read {path} as an index file ({expected}): it is a zip archive (.npz or torch)")
-    return loaded
 
 
 def _read_provenance(path: Path) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 __all__ = ["TrainConfig", "PRECISIONS"]
@@ -50,6 +51,10 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive, got {value}")
+        numbers = {name: getattr(self, name) for name in ("lr", "weight_decay", "momentum", "lr_gamma")}
+        not_finite = [f"{name} = {value}" for name, value in numbers.items() if not math.isfinite(value)]
+        if not_finite:
+            raise ValueError(f"training options must be finite numbers, got {', '.join(not_finite)}")
         if self.lr <= 0 or self.weight_decay < 0 or not 0 <= self.momentum < 1:
             raise ValueError("need lr > 0, weight_decay >= 0 and momentum in [0, 1)")
         if any(not 0 < m < 1 for m in self.lr_milestones):

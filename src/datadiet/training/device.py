@@ -6,12 +6,32 @@ import contextlib
 
 import torch
 
-__all__ = ["default_device", "autocast", "needs_grad_scaler"]
+__all__ = ["default_device", "parse_device", "autocast", "needs_grad_scaler"]
 
 
 def default_device() -> torch.device:
     """CUDA if available, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def parse_device(text: str | torch.device | None) -> torch.device:
+    """The device named by ``text`` (None: :func:`default_device`); ``ValueError`` if the name is not a device
+    or names one this machine and PyTorch build do not have."""
+    if text is None:
+        return default_device()
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        raise ValueError(f"unknown device {str(text)!r}; valid: cpu, cuda, cuda:N, mps") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {str(text)!r}: CUDA is not available (a CPU build of PyTorch, or no GPU); use cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"device {str(text)!r}: there are {torch.cuda.device_count()} CUDA device(s), "
+                             f"cuda:0..cuda:{torch.cuda.device_count() - 1}")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {str(text)!r}: MPS is not available on this machine; use cpu")
+    return device
 
 
 def _dtype(precision: str, device: torch.device) -> torch.dtype | None:

@@ -60,6 +60,13 @@ class DynamicPruningCallback(Callback):
         """Positions of ``epoch``: exact for fixed budgets; InfoBatch's is an estimate until its selection is made."""
         return self.pruner.epoch_length(epoch)
 
+    def epoch_selection(self) -> torch.Tensor:
+        """Positions ``(m,)`` the current epoch draws from: all N in full-data epochs, else the selection (the
+        same on every rank of a process group; each trains on its shard of it)."""
+        if self.pruner.schedule.is_full(self.pruner.epoch):
+            return torch.arange(self.pruner.num_examples)
+        return self.pruner.selection
+
     def on_batch_end(self, batch: BatchResult) -> None:
         if self.score_source == "batch":
             self.pruner.update(batch.positions, batch.losses)
@@ -67,6 +74,11 @@ class DynamicPruningCallback(Callback):
     def loss_weights(self, positions: torch.Tensor) -> torch.Tensor | None:
         """InfoBatch's per-example weights ``(B,)``; None (all ones) for the other policies."""
         return self.pruner.loss_weights(positions) if self.pruner.policy.reweights else None
+
+    def identity(self) -> dict:
+        """The settings that determine the selections (compared when a run resumes): the pruner's and the score
+        source."""
+        return {**self.pruner.config(), "score_source": self.score_source}
 
     def state_dict(self) -> dict:
         return {"pruner": self.pruner.state_dict(), "scoring_forward": self.scoring_forward}

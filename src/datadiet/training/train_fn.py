@@ -12,7 +12,7 @@ from datadiet.callbacks import Callback
 from datadiet.data.dataset import IndexedDataset
 from datadiet.inference import Device
 from datadiet.training.config import TrainConfig
-from datadiet.training.device import default_device
+from datadiet.training.device import parse_device
 from datadiet.training.trainer import train
 
 __all__ = ["TrainerFn", "trainer_fn"]
@@ -58,4 +58,4 @@ def trainer_fn(data: IndexedDataset, config: TrainConfig, *, device: Device = No
         fn = trainer_fn(data, TrainConfig(epochs=200))
         scores = score_runs("el2n", data, make_model, fn, at=20, runs=10, device=fn.device)
     """
-    return TrainerFn(data, config, torch.device(device) if device is not None else default_device())
+    return TrainerFn(data, config, parse_device(device))

@@ -6,6 +6,12 @@ augmentation draw from generators seeded by ``(seed, epoch)``, so a run resumed 
 epoch continues exactly as the uninterrupted run would have. Callbacks (:class:`datadiet.callbacks.Callback`) that
 select an epoch's positions say ahead how many (``epoch_length``), so the progress bar counts the steps the run
 will really take.
+
+Inside a torch.distributed process group each process trains on its shard of every epoch with gradients
+averaged over the processes (see :mod:`datadiet.training.distributed`); rank 0 evaluates and writes the files.
+Each epoch's log line holds every rank's hash of the positions it drew from (``selection_sha``: a selecting
+callback's ``epoch_selection()``, else the trained positions) and ``distinct_examples``, the positions trained
+on across all ranks.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -25,12 +31,14 @@ from tqdm.auto import tqdm
 from datadiet.callbacks import BatchResult, Callback
 from datadiet.data.augment import augment_batch
 from datadiet.data.dataset import IndexedDataset
-from datadiet.files import atomic_write
+from datadiet.files import atomic_write, remove_stale_temps
 from datadiet.training.checkpoint import load_checkpoint, save_checkpoint
 from datadiet.training.config import TrainConfig
 from datadiet.training.cost import RunCost
-from datadiet.training.device import autocast, default_device, needs_grad_scaler
+from datadiet.training.device import autocast, needs_grad_scaler, parse_device
+from datadiet.training.distributed import Replicas, selection_sha
 from datadiet.training.evaluate import evaluate
+from datadiet.training.identity import check_same_run, run_identity
 from datadiet.training.schedule import lr_factor
 
 __all__ = ["TrainResult", "TrainingDiverged", "train"]
@@ -61,17 +69,23 @@ def train(
     callbacks: Sequence[Callback] = (),
     out_dir: str | Path | None = None,
     device: torch.device | str | None = None,
+    identity: Mapping[str, Any] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on ``train_data`` (or the positions in ``subset``) with SGD.
 
-    With ``out_dir`` a checkpoint is kept after every epoch and a run with the same configuration resumes from
-    it; ``log.jsonl`` holds one line of metrics per epoch.
+    With ``out_dir`` a checkpoint is kept after every epoch and a run with the same settings resumes from it;
+    ``log.jsonl`` holds one line of metrics per epoch. The settings compared are the trainer's (configuration,
+    training data and positions, callbacks' own settings) and ``identity``: the caller's other settings that
+    change the result (model and its options, how the data was made), JSON-compatible. A checkpoint of a run
+    with other settings is a ``ValueError`` naming them; temporary files of a killed run are removed.
     """
-    device = torch.device(device) if device is not None else default_device()
+    device = parse_device(device)
     run = _Run(model, train_data, config, test_data, _positions(train_data, subset), list(callbacks), device)
     if out_dir is not None:
         run.out_dir = Path(out_dir)
+        run.identity = run_identity(config, train_data, run.positions, run.callbacks, identity)
         run.resume()
+        run.replicas.barrier()
     return run.fit()
 
 
@@ -101,6 +115,9 @@ class _Run:
         self.scaler = torch.amp.GradScaler(device.type) if needs_grad_scaler(config.precision, device) else None
         self.epoch, self.step, self.history, self.cost = 0, 0, [], RunCost()
         self.out_dir: Path | None = None
+        self.identity: dict = {}
+        self.replicas = Replicas.current()
+        self.batch_size = self.replicas.batch_size(config.batch_size)
 
     # -- budget -------------------------------------------------------------------------------------------
     def _end(self) -> tuple[str, int]:
@@ -115,11 +132,11 @@ class _Run:
 
     def _epoch_steps(self, epoch: int) -> int:
         """Optimizer steps of ``epoch``: its positions (the last selecting callback's ``epoch_length``) in batches."""
-        length = len(self.positions)
+        length = self.replicas.shard_length(len(self.positions))
         for cb in self.callbacks:
             selected = _call(cb, "epoch_length", epoch)
             length = selected if selected is not None else length
-        return len(_batch_bounds(length, self.config.batch_size))
+        return len(_batch_bounds(length, self.batch_size))
 
     def _planned_steps(self, current: int | None = None) -> int:
         """Steps the run will have taken at its end: the step budget, or the steps so far plus the current
@@ -139,10 +156,12 @@ class _Run:
 
     # -- the loop -----------------------------------------------------------------------------------------
     def fit(self) -> TrainResult:
+        self.replicas.broadcast_model(self.model)
         for cb in self.callbacks:
             _call(cb, "on_train_start", self.model, len(self.data))
-        with tqdm(total=self._planned_steps(), initial=self.step, disable=not self.config.progress,
-                  desc="train", unit="step", leave=False) as bar:
+        quiet = not (self.config.progress and self.replicas.main)
+        with tqdm(total=self._planned_steps(), initial=self.step, disable=quiet, desc="train", unit="step",
+                  leave=False) as bar:
             while not self._finished():
                 self._train_epoch(bar)
                 self._end_epoch()
@@ -158,12 +177,12 @@ class _Run:
         if chosen is not None:
             return torch.as_tensor(chosen, dtype=torch.long).cpu()
         g = torch.Generator().manual_seed(_seed(self.config.seed, self.epoch, 0))
-        return self.positions[torch.randperm(len(self.positions), generator=g)]
+        return self.replicas.shard(self.positions[torch.randperm(len(self.positions), generator=g)])
 
     def _train_epoch(self, bar: tqdm) -> None:
         order = self._epoch_order()
-        aug = torch.Generator().manual_seed(_seed(self.config.seed, self.epoch, 1))
-        bounds = _batch_bounds(len(order), self.config.batch_size)
+        aug = torch.Generator().manual_seed(_seed(self.config.seed, self.epoch, 1 + 2 * self.replicas.rank))
+        bounds = _batch_bounds(len(order), self.batch_size)
         if self.config.steps is not None:
             bounds = bounds[: self._end()[1] - self.step]
         num_batches = len(bounds)
@@ -180,10 +199,13 @@ class _Run:
             seen += len(idx)
             bar.update(1)
         self.cost.train_seconds += _elapsed(start, self.device)
+        loss_sum, correct, seen = self.replicas.total(loss_sum, correct, seen)
+        seen = int(seen)
         self.cost.samples_forward += seen
         self.cost.samples_backward += seen
         self._epoch_stats = {"train_loss": float(loss_sum) / max(seen, 1),
-                             "train_accuracy": float(correct) / max(seen, 1), "examples": seen}
+                             "train_accuracy": float(correct) / max(seen, 1), "examples": seen,
+                             **self._selection_record(order)}
 
     def _step(self, idx: torch.Tensor, aug: torch.Generator, progress: float) -> tuple[torch.Tensor, torch.Tensor]:
         lr = self.config.lr * lr_factor(progress, self.config.lr_milestones, self.config.lr_gamma)
@@ -198,9 +220,11 @@ class _Run:
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is None:
             loss.backward()
+            self.replicas.average_gradients(self.model)
             self.optimizer.step()
         else:
             self.scaler.scale(loss).backward()
+            self.replicas.average_gradients(self.model)
             self.scaler.step(self.optimizer)
             self.scaler.update()
         result = BatchResult(idx, logits.detach(), y, losses.detach(), self.epoch, self.step)
@@ -218,21 +242,33 @@ class _Run:
                 weights = weights * w.to(self.device)
         return weights
 
+    def _selection_record(self, order: torch.Tensor) -> dict:
+        """Every rank's hash of the positions this epoch drew from, and the positions trained on across ranks."""
+        pool = self.positions
+        for cb in self.callbacks:
+            selected = _call(cb, "epoch_selection")
+            pool = selected if selected is not None else pool
+        distinct = len(torch.cat(self.replicas.gather(order)).unique())
+        return {"selection_sha": self.replicas.gather(selection_sha(pool)), "distinct_examples": distinct}
+
     def _end_epoch(self) -> None:
+        self.replicas.sync_buffers(self.model)
         self._check_finite()
         self._count_scoring()
         entry = {"epoch": self.epoch, "step": self.step, **self._epoch_stats, **self.cost.as_dict()}
         self.epoch += 1
-        if self.test_data is not None and (self.epoch % self.config.eval_every == 0 or self._finished()):
+        if self.replicas.main and self.test_data is not None and (
+                self.epoch % self.config.eval_every == 0 or self._finished()):
             start = time.perf_counter()
             test = evaluate(self.model, self.test_data, batch_size=self.config.eval_batch_size, device=self.device)
             self.cost.eval_seconds += time.perf_counter() - start
             entry.update(test_accuracy=test["accuracy"], test_loss=test["loss"])
-        self.history.append(entry)
+        self.history.append(self.replicas.from_main(entry))
         for cb in self.callbacks:
             _call(cb, "on_epoch_end", self.epoch - 1, self.model)
-        if self.out_dir is not None:
+        if self.out_dir is not None and self.replicas.main:
             self._save()
+        self.replicas.barrier()
 
     def _check_finite(self) -> None:
         """Raise :class:`TrainingDiverged` if a weight is NaN or infinite (no checkpoint of it is kept)."""
@@ -256,14 +292,9 @@ class _Run:
         self.cost.scoring_forward = sum(int(getattr(cb, "scoring_forward", 0)) for cb in self.callbacks)
 
     # -- checkpoints --------------------------------------------------------------------------------------
-    def _identity(self) -> dict:
-        return {"config": {k: v for k, v in self.config.to_dict().items() if k != "progress"},
-                "positions": int(len(self.positions)), "positions_sum": int(self.positions.sum()),
-                "train": self.data.name, "num_train": len(self.data)}
-
     def _save(self) -> None:
         state = {
-            "identity": self._identity(), "model": self.model.state_dict(),
+            "identity": self.identity, "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(), "epoch": self.epoch, "step": self.step,
             "history": self.history, "cost": self.cost.as_dict(),
             "callbacks": [cb.state_dict() if hasattr(cb, "state_dict") else {} for cb in self.callbacks],
@@ -274,13 +305,17 @@ class _Run:
         atomic_write(self.out_dir / "log.jsonl", lambda tmp: Path(tmp).write_text(text))
 
     def resume(self) -> None:
-        """Continue from ``out_dir``'s checkpoint if there is one; it must come from the same configuration."""
+        """Continue from ``out_dir``'s checkpoint if there is one; it must come from a run with the same settings.
+        Temporary files a killed run left are removed."""
         path = self.out_dir / CHECKPOINT
+        if self.out_dir.exists() and not self.out_dir.is_dir():
+            raise ValueError(f"--out {self.out_dir} is a file, not a folder")
         if not path.exists():
+            remove_stale_temps(self.out_dir)
             return
         state = load_checkpoint(path)
-        if _plain(state["identity"]) != _plain(self._identity()):
-            raise ValueError(f"{path} belongs to a different run; use another --out or delete it")
+        check_same_run(state["identity"], self.identity, self.out_dir)
+        remove_stale_temps(self.out_dir)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scaler is not None and state["scaler"]:
@@ -315,15 +350,6 @@ def _elapsed(start: float, device: torch.device) -> float:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return time.perf_counter() - start
-
-
-def _plain(value):
-    """The value as it comes back from a weights-only checkpoint (tuples become lists)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _jsonl(entries: list[dict]) -> str:
