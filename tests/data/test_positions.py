@@ -96,3 +96,22 @@ def test_total_steps_needs_epochs_and_a_fixed_budget():
         DynamicPruner(10, policy="infobatch", period=1, epochs=4).total_steps(4)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         DynamicPruner(10, policy="random", keep=0.5, period=1, epochs=2, class_balanced=False).steps_per_epoch(0, 0)
+
+
+def test_third_party_indices_are_not_taken_for_positions():
+    x, y = torch.randn(6, 3), torch.arange(6) % 3
+    shuffled_ids = torch.tensor([5, 4, 3, 2, 1, 0])
+    with pytest.raises(ValueError, match="first tensor must be the positions 0..5 in order"):
+        list(iter_batches(TensorDataset(shuffled_ids, x, y), batch_size=4))
+    triples = [(int(shuffled_ids[i]), x[i], y[i]) for i in range(6)]
+    with pytest.raises(ValueError, match=r"list yielded positions that are not the items' positions \(batch 0"):
+        list(iter_batches(triples, batch_size=4))
+    with pytest.raises(ValueError, match=r"not the items' positions"):
+        list(iter_batches(DataLoader(triples, batch_size=4), batch_size=4))
+
+
+def test_the_dict_adapter_refuses_tensors():
+    from datadiet.data import DictBatches
+
+    with pytest.raises(ValueError, match="DictBatches needs a dataset or DataLoader of dict items, got a TensorDataset"):
+        list(iter_batches(DictBatches(TensorDataset(torch.randn(4, 2), torch.zeros(4).long())), batch_size=2))

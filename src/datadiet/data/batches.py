@@ -20,6 +20,7 @@ in memory at once (plus whatever a ``DataLoader``'s workers prefetch).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -126,6 +127,9 @@ Data = Union[IndexedDataset, tuple[Tensor, Tensor], Dataset, DataLoader, DictBat
 def _source(data: Data) -> tuple[Any, DictBatches | None]:
     """The dataset or loader behind ``data``, and its dict adapter if any."""
     if isinstance(data, DictBatches):
+        if _tensor_pair(data.data) is not None:
+            raise ValueError(f"DictBatches needs a dataset or DataLoader of dict items, got a "
+                             f"{type(data.data).__name__} of tensors: pass it without the adapter")
         return data.data, data
     return data, None
 
@@ -135,6 +139,9 @@ def _tensor_pair(data: Any) -> tuple[Tensor, Tensor, Tensor | None] | None:
     if isinstance(data, IndexedDataset):
         return data.x, data.y, None
     if isinstance(data, TensorDataset) and len(data.tensors) in (2, 3):
+        if len(data.tensors) == 3 and not torch.equal(data.tensors[0].cpu().long(), torch.arange(len(data))):
+            raise ValueError("a TensorDataset of three tensors holds (position, x, y): its first tensor must be "
+                             f"the positions 0..{len(data) - 1} in order")
         return data.tensors[-2], data.tensors[-1], data.tensors[0] if len(data.tensors) == 3 else None
     if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(t, Tensor) for t in data):
         x, y = data
@@ -178,17 +185,24 @@ def iter_batches(data: Data, *, batch_size: int, positions: Tensor | None = None
         _check_item(source)
         subset = source if positions is None else Subset(source, positions.tolist())
         loader, in_order = DataLoader(subset, batch_size=batch_size, shuffle=False), positions is None
+    name = _name(source)
     offset = 0
-    for b, raw in enumerate(_batches(loader, type(source).__name__)):
-        pos, inputs, labels = _unpack(raw, adapter, type(source).__name__)
-        labels = _labels(labels, b)
-        if pos is None and not in_order and positions is None:
-            raise ValueError(f"this DataLoader does not read its dataset in order ({type(source.sampler).__name__}) "
-                             "and its batches carry no positions: build it on WithPositions(dataset)")
-        if pos is None:
-            pos = torch.arange(offset, offset + len(labels)) if positions is None else positions[offset:][:len(labels)]
-        offset += len(labels)
-        yield Batch(_positions(pos, len(labels), type(source).__name__), inputs, labels)
+    with contextlib.closing(_batches(loader, name)) as batches:
+        for b, raw in enumerate(batches):
+            pos, inputs, labels = _unpack(raw, adapter, name)
+            labels = _labels(labels, b)
+            if pos is None and not in_order and positions is None:
+                raise ValueError(f"this DataLoader does not read {name} in order ({type(source.sampler).__name__}) "
+                                 "and its batches carry no positions: build it on WithPositions(dataset)")
+            expected = torch.arange(offset, offset + len(labels)) if positions is None else positions[offset:][
+                :len(labels)]
+            offset += len(labels)
+            pos = expected if pos is None else _positions(pos, len(labels), name)
+            if in_order and not torch.equal(pos, expected):
+                raise ValueError(f"{name} yielded positions that are not the items' positions (batch {b}: "
+                                 f"{pos[:3].tolist()}... where {expected[:3].tolist()}... were read): the first of "
+                                 "three elements must be the position, as WithPositions(dataset) puts it")
+            yield Batch(pos, inputs, labels)
 
 
 def _tensor_batches(x: Tensor, y: Tensor, pos: Tensor | None, batch_size: int,
@@ -219,17 +233,34 @@ def _in_order(loader: DataLoader) -> bool:
 
 
 def _batches(loader: DataLoader, name: str) -> Iterator[Any]:
-    """The loader's batches; a failure to collate the first one names what items must be."""
+    """The loader's batches; a failure to collate the first one names what items must be.
+
+    When the reading stops early (an error here or in the caller), the loader's worker processes are shut down at
+    once, as the iterator would on deletion: left to the garbage collector, that costs seconds per worker.
+    """
     iterator = iter(loader)
     try:
-        first = next(iterator)
-    except StopIteration:
-        return
-    except (TypeError, RuntimeError, ValueError) as err:
-        raise ValueError(f"could not batch the items of {name}: {first_line(err)}; items must be {EXPECTED_ITEM}, "
-                         "of tensors or numbers (add a transform that turns e.g. images into tensors)") from err
-    yield first
-    yield from iterator
+        try:
+            first = next(iterator)
+        except StopIteration:
+            return
+        except (TypeError, RuntimeError, ValueError) as err:
+            raise ValueError(f"could not batch the items of {name}: {first_line(err)}; items must be "
+                             f"{EXPECTED_ITEM}, of tensors or numbers (add a transform that turns e.g. images into "
+                             "tensors)") from err
+        yield first
+        yield from iterator
+    finally:
+        shutdown = getattr(iterator, "_shutdown_workers", None)
+        if shutdown is not None:
+            shutdown()
+
+
+def _name(source: Any) -> str:
+    """The name of the dataset behind ``source``, for messages."""
+    if isinstance(source, DataLoader):
+        return f"{type(source.dataset).__name__} (through a DataLoader)"
+    return type(source).__name__
 
 
 def _unpack(batch: Any, adapter: DictBatches | None, name: str) -> tuple[Any, Inputs, Any]:
@@ -328,12 +359,13 @@ def checked_logits(model: nn.Module, batch: Batch, inputs: Inputs, first: bool) 
         return call_model(model, inputs)
     call = "model(**inputs)" if isinstance(inputs, Mapping) else "model(x)"
     try:
-        logits = call_model(model, inputs)
+        output = model(**inputs) if isinstance(inputs, Mapping) else model(inputs)
     except torch.OutOfMemoryError:
         raise
     except (TypeError, RuntimeError, ValueError, IndexError, KeyError, AttributeError) as err:
         raise ValueError(f"the model rejected a batch of inputs {describe(inputs)}: {first_line(err)}; expected a "
                          f"model that takes {call} and returns logits (B, K)") from err
+    logits = logits_of(output)
     if len(logits) != len(batch):
         raise ValueError(f"the model returned {len(logits)} rows of logits for a batch of {len(batch)} examples")
     top = int(batch.labels.max()) if len(batch) else -1
@@ -351,15 +383,16 @@ def score_examples(data: Data, per_batch: Callable[[Batch, bool], Tensor], *, ba
     n = num_examples(data)
     out = torch.full((n,), math.nan, dtype=torch.float64)
     seen = torch.zeros(n, dtype=torch.bool)
-    for b, batch in enumerate(iter_batches(data, batch_size=batch_size)):
-        pos = batch.positions
-        if len(pos) and (int(pos.min()) < 0 or int(pos.max()) >= n):
-            raise ValueError(f"positions must lie in 0..{n - 1}, found {int(pos.min())}..{int(pos.max())}")
-        if bool(seen[pos].any()) or len(pos.unique()) != len(pos):
-            raise ValueError("an example came twice: the data must yield every position once (a sampler that "
-                             "repeats examples cannot be scored)")
-        out[pos] = per_batch(batch, b == 0).detach().double().cpu()
-        seen[pos] = True
+    with contextlib.closing(iter_batches(data, batch_size=batch_size)) as batches:
+        for b, batch in enumerate(batches):
+            pos = batch.positions
+            if len(pos) and (int(pos.min()) < 0 or int(pos.max()) >= n):
+                raise ValueError(f"positions must lie in 0..{n - 1}, found {int(pos.min())}..{int(pos.max())}")
+            if bool(seen[pos].any()) or len(pos.unique()) != len(pos):
+                raise ValueError("an example came twice: the data must yield every position once (a sampler that "
+                                 "repeats examples cannot be scored)")
+            out[pos] = per_batch(batch, b == 0).detach().double().cpu()
+            seen[pos] = True
     if not bool(seen.all()):
         raise ValueError(f"the data yielded {int(seen.sum())} of its {n} examples (a DataLoader with drop_last=True, "
                          "or a sampler over part of the data?); scores need every example once")
@@ -380,7 +413,7 @@ def labels_of(data: Data) -> Tensor:
     dataset = dataset.dataset if isinstance(dataset, WithPositions) else dataset
     key = adapter.label if adapter is not None else "label"
     if isinstance(key, str) and key in (getattr(dataset, "column_names", None) or ()):
-        return _labels(dataset[key], None)
+        return _labels(dataset[key][:], None)  # [:] reads a Hugging Face column at once, not value by value
     if isinstance(getattr(dataset, "targets", None), (Tensor, list)) and adapter is None:
         return _labels(dataset.targets, None)
     labels = torch.empty(num_examples(data), dtype=torch.long)

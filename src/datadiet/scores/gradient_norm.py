@@ -94,8 +94,9 @@ class _SquaredNorms:
             if self.backend == "func":
                 raise ValueError(f"torch.func cannot trace this model ({first_line(err)}); use backend='loop' or "
                                  "'auto'") from err
-            warnings.warn(f"grand: one backward pass per example, because torch.func cannot trace this model "
-                          f"({first_line(err)}) and {'; '.join(reasons)}", stacklevel=4)
+            warnings.warn(f"grand: one backward pass per example (the slowest backend): the hooks cannot handle "
+                          f"this model ({'; '.join(reasons[:-1])}) and torch.func cannot trace it (backend='func' "
+                          "says why)", stacklevel=4)
             return _loop_sq_norms
         if self.backend == "auto":
             warnings.warn("grand: using torch.func per-example gradients because " + "; ".join(reasons), stacklevel=4)
@@ -124,7 +125,11 @@ def _plan(model: nn.Module, probe: Inputs) -> tuple[list[nn.Module], list[str]]:
     owners = [(n, m) for n, m in model.named_modules() if any(p.requires_grad for p in m.parameters(recurse=False))]
     if not owners:
         raise ValueError("the model has no trainable parameters (requires_grad=True)")
-    reasons = [f"{n!r} is a {type(m).__name__}" for n, m in owners if not supports(m)]
+    by_type: dict[str, list[str]] = {}
+    for n, m in owners:
+        if not supports(m):
+            by_type.setdefault(type(m).__name__, []).append(n)
+    reasons = [f"{len(names)} {kind} layer{'s' * (len(names) > 1)} (e.g. {names[0]!r})" for kind, names in by_type.items()]
     owner_of: dict[int, str] = {}
     for n, m in owners:
         for p in m.parameters(recurse=False):
