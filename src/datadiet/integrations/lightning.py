@@ -168,11 +168,16 @@ class AccumulatorCallback(pl.Callback, Generic[A]):
     E.g. ``AccumulatorCallback(ForgettingCounter(N), feed_forgetting)`` or ``AccumulatorCallback(
     TrainingDynamics(N, epochs), feed_dynamics)``. The training step must return ``"logits"`` (see the module
     docstring). Under DDP each step's results are all-gathered from every rank (in rank order) before they are fed,
-    so every rank's accumulator holds the whole run.
+    so every rank's accumulator holds the whole run. Its checkpointed state is the accumulator's, under a key made
+    of the accumulator's type and ``name`` (give two accumulators of one type different names).
     """
 
-    def __init__(self, accumulator: A, feed: Callable[[A, BatchResult], None]) -> None:
-        self.accumulator, self.feed = accumulator, feed
+    def __init__(self, accumulator: A, feed: Callable[[A, BatchResult], None], *, name: str = "") -> None:
+        self.accumulator, self.feed, self.name = accumulator, feed, name
+
+    @property
+    def state_key(self) -> str:
+        return self._generate_state_key(accumulator=type(self.accumulator).__name__, name=self.name)
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
