@@ -48,7 +48,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -62,8 +61,10 @@ from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data
 from datadiet.dynamic.distributed import is_distributed
 from datadiet.dynamic.pruner import DynamicPruner
 from datadiet.dynamic.scoring import scoring_pass, scoring_positions
+from datadiet.integrations import gather_result
 
-__all__ = ["AccumulatorCallback", "DynamicPruningCallback", "SCORE_SOURCES", "batch_result"]
+__all__ = ["AccumulatorCallback", "DynamicPruningCallback", "SCORE_SOURCES", "batch_result", "per_example_losses",
+           "positions_and_labels"]
 
 SCORE_SOURCES = ("pass", "batch")
 A = TypeVar("A", bound=Accumulator)
@@ -241,24 +242,6 @@ def batch_result(outputs: Any, batch: Any, *, epoch: int, step: int) -> BatchRes
                          f"{tuple(logits.shape)}")
     labels = labels.to(logits.device)
     return BatchResult(positions, logits, labels, per_example_losses(outputs, labels), epoch, step)
-
-
-def gather_result(result: BatchResult) -> BatchResult:
-    """``result`` of every rank of the process group, concatenated in rank order (batches may differ in size)."""
-    logits = result.logits
-    device = logits.device if dist.get_backend() == "nccl" else torch.device("cpu")
-    parts = [result.positions.double(), result.labels.double(), result.losses.double(), logits.double().T]
-    rows = torch.cat([p.reshape(-1, len(result.positions)) for p in parts]).to(device)
-    sizes = [torch.zeros(1, dtype=torch.long, device=device) for _ in range(dist.get_world_size())]
-    dist.all_gather(sizes, torch.tensor([rows.shape[1]], device=device))
-    most = int(max(sizes))
-    gathered = [torch.empty(rows.shape[0], most, dtype=rows.dtype, device=device) for _ in sizes]
-    dist.all_gather(gathered, F.pad(rows, (0, most - rows.shape[1])))
-    every = torch.cat([g[:, :int(s)] for g, s in zip(gathered, sizes)], dim=1)
-    positions, labels, losses, z = every[0], every[1], every[2], every[3:]
-    return BatchResult(positions.long().cpu(), z.T.to(logits.device, logits.dtype),
-                       labels.long().to(logits.device), losses.to(logits.device, result.losses.dtype),
-                       result.epoch, result.step)
 
 
 def _max_epochs(trainer: pl.Trainer) -> int | None:
