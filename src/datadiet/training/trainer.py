@@ -84,6 +84,7 @@ def train(
     if out_dir is not None:
         run.out_dir = Path(out_dir)
         run.identity = run_identity(config, train_data, run.positions, run.callbacks, identity)
+        run.replicas.barrier()  # no rank writes into out_dir while the others look at it for a checkpoint
         run.resume()
         run.replicas.barrier()
     return run.fit()
