@@ -68,9 +68,9 @@ class Classifier(L.LightningModule):
 
 def quiet_trainer(epochs: int, callbacks: list, **options) -> L.Trainer:
     """A CPU ``Trainer`` without logger, checkpoints, progress bar or summary, reloading the loader every epoch."""
+    options = {"devices": 1, "reload_dataloaders_every_n_epochs": 1, **options}
     return L.Trainer(max_epochs=epochs, accelerator="cpu", logger=False, enable_checkpointing=False,
-                     enable_progress_bar=False, enable_model_summary=False, reload_dataloaders_every_n_epochs=1,
-                     callbacks=callbacks, **{"devices": 1, **options})
+                     enable_progress_bar=False, enable_model_summary=False, callbacks=callbacks, **options)
 
 
 @torch.no_grad()

@@ -116,3 +116,45 @@ def test_import_error_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "datadiet.integrations.lightning")
     with pytest.raises(ImportError, match=r'pip install "datadiet\[lightning\]"'):
         importlib.import_module("datadiet.integrations.lightning")
+
+
+def blob_fit(callback, loader_of, *, epochs: int = 2, step=None, **options) -> None:
+    """Fit a tiny classifier on 40 Gaussian blobs with ``callback`` and the loader ``loader_of(dataset)``."""
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(40) % 2
+    dataset = torch.utils.data.TensorDataset(torch.randn(40, 784, generator=g) + y[:, None], y)
+    module = Classifier(make_net(0))
+    if step is not None:
+        module.training_step = step.__get__(module)
+    quiet_trainer(epochs, [callback], **options).fit(module, train_dataloaders=loader_of(dataset))
+
+
+def test_misconfigured_fits_are_refused_with_the_fix():
+    pruner = DynamicPruner(40, policy="random", keep=0.5, period=1, epochs=2, seed=0, class_balanced=False)
+    pruned = lambda ds: DataLoader(WithPositions(ds), sampler=pruner, batch_size=8)  # noqa: E731
+    with pytest.raises(ValueError, match="sampler is not this pruner"):
+        blob_fit(DynamicPruningCallback(pruner), lambda ds: DataLoader(WithPositions(ds), shuffle=True, batch_size=8))
+    with pytest.raises(ValueError, match="reload_dataloaders_every_n_epochs=1"):
+        blob_fit(DynamicPruningCallback(pruner), pruned, reload_dataloaders_every_n_epochs=0)
+    with pytest.raises(ValueError, match=r"epochs=2 but Trainer\(max_epochs=3\)"):
+        blob_fit(DynamicPruningCallback(pruner), pruned, epochs=3)
+
+    def without_positions(self, batch, batch_idx):
+        x, y = batch
+        losses = torch.nn.functional.cross_entropy(self(x), y, reduction="none")
+        return {"loss": losses.mean(), "losses": losses.detach()}
+
+    with pytest.raises(ValueError, match="no positions: build the train DataLoader on WithPositions"):
+        blob_fit(DynamicPruningCallback(pruner), lambda ds: DataLoader(ds, sampler=pruner, batch_size=8),
+                 step=without_positions)
+
+    def loss_only(self, batch, batch_idx):
+        positions, x, y = batch
+        return torch.nn.functional.cross_entropy(self(x), y)
+
+    fresh = DynamicPruner(40, policy="uncertainty", keep=0.5, period=1, epochs=2, seed=0, class_balanced=False)
+    with pytest.raises(ValueError, match='return per-example losses too'):
+        blob_fit(DynamicPruningCallback(fresh, score_source="batch"),
+                 lambda ds: DataLoader(WithPositions(ds), sampler=fresh, batch_size=8), step=loss_only)
+    with pytest.raises(ValueError, match="score_data="):
+        DynamicPruningCallback(fresh)
