@@ -45,7 +45,7 @@ def _callback_identity(callback: object) -> dict[str, Any]:
 
 def check_same_run(saved: Mapping[str, Any], now: Mapping[str, Any], out_dir: Path) -> None:
     """Raise ``ValueError`` naming the differing settings if ``saved`` (a checkpoint's identity) is not ``now``."""
-    saved, now = _flat(_plain(dict(saved))), _flat(_plain(dict(now)))
+    saved, now = _settings(saved), _settings(now)
     differ = [key for key in dict.fromkeys([*now, *saved]) if saved.get(key) != now.get(key)]
     if not differ:
         return
@@ -55,6 +55,13 @@ def check_same_run(saved: Mapping[str, Any], now: Mapping[str, Any], out_dir: Pa
     more = f"; and {len(named) - _SHOWN} more" if len(named) > _SHOWN else ""
     raise ValueError(f"--out {out_dir} holds a run with other settings ({shown}{more}); use another --out or "
                      "delete it to start over")
+
+
+def _settings(identity: Mapping[str, Any]) -> dict[str, Any]:
+    """An identity as one flat dict: the caller's settings each whole, the trainer's sections flattened."""
+    identity = _plain(dict(identity))
+    extra = identity.pop("settings", {})
+    return {**{f"settings.{key}": value for key, value in extra.items()}, **_flat(identity)}
 
 
 def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
