@@ -28,8 +28,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-dir", metavar="DIR", help="read every run's dataset from this folder instead")
     p.add_argument("--download", action="store_true", help="fetch missing dataset files (checksums verified)")
     p.add_argument("--executor", choices=EXECUTORS, default="local", help="where runs execute (default: local)")
-    p.add_argument("--jobs", type=positive_int, default=1, help="local worker processes (default 1: in process)")
+    p.add_argument("--jobs", type=positive_int,
+                   help="runs at once: local worker processes (default 1: in process), Ray tasks (default: no limit)")
+    p.add_argument("--procs-per-run", type=positive_int, default=1, metavar="N",
+                   help="train each run as N processes on one machine (torchrun; gloo on CPU, NCCL on CUDA)")
     p.add_argument("--address", metavar="ADDR", help="Ray cluster address (default: start or join a local one)")
+    p.add_argument("--ray-cpus", type=_non_negative, metavar="N", help="CPUs per run on Ray (default 1)")
+    p.add_argument("--ray-gpus", type=_non_negative, metavar="N",
+                   help="GPUs per run on Ray (default: 1 when the cluster has GPUs, else 0; fractions share one)")
+    p.add_argument("--max-retries", type=int, metavar="N",
+                   help="Ray: run a task again up to N times (default 3) when its worker dies; it resumes from its "
+                        "checkpoint")
     p.add_argument("--device", type=device_name, help="cpu, cuda, cuda:1, ... (default: CUDA when present)")
     p.add_argument("--dry-run", action="store_true", help="list the runs and an estimated cost; run nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -48,14 +57,23 @@ def run(args: argparse.Namespace) -> int:
         cached = {p.stem for p in (out / CACHE_DIR).glob("*.json")}
         print(format_plan(experiment, finished, cached))
         return 0
+    options = {"processes": args.procs_per_run, "cpus": args.ray_cpus, "gpus": args.ray_gpus,
+               "max_retries": args.max_retries}
     summary = run_sweep(experiment, out, executor=args.executor, jobs=args.jobs, address=args.address,
-                        device=args.device, progress=not args.no_progress)
+                        device=args.device, progress=not args.no_progress, executor_options=options)
     scored = f", {len(summary.scored)} score runs computed" if summary.scored else ""
     print(f"{summary.total} runs: {summary.skipped} finished before, {len(summary.finished)} now, "
           f"{len(summary.failed)} failed{scored} | results in {out / DATABASE}")
     for run_id, message in summary.failed.items():
         print(f"  failed {run_id}: {message}")
     return 1 if summary.failed else 0
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
 
 
 def _check_data_dir(args: argparse.Namespace, experiment) -> None:

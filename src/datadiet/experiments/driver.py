@@ -150,6 +150,7 @@ class Driver:
 
     def _failed(self, run: RunConfig, message: str) -> None:
         self.summary.failed[run.run_id] = message
+        self.store.record_failure(run.run_id, message)
         self.bar.write(f"run {run.run_id} ({run.method.label}, keep {run.keep}, seed {run.seed}) failed: {message}")
         self.bar.update(1)
         for waiting in self.after.pop(run.run_id, []):

@@ -2,8 +2,10 @@
 
 An executor takes tasks with ``submit(task) -> id`` and hands back finished ones with ``next_done() -> (id,
 metrics or exception)``, in the order they finish. Workers of the process pool use ``cpu_count // jobs`` torch
-threads each and exit when the sweep's process dies. Ray tasks ask for one CPU, and one GPU when the cluster
-has GPUs; they must see the experiment folder (a shared file system on a multi-machine cluster).
+threads each and exit when the sweep's process dies. Ray tasks (:mod:`~datadiet.experiments.ray_executor`) ask
+for the CPUs and GPUs given per run; they must see the experiment folder (a shared file system on a
+multi-machine cluster). Any executor can run each training run as several local processes
+(:mod:`~datadiet.experiments.multiprocess`).
 """
 
 from __future__ import annotations
@@ -18,20 +20,22 @@ from typing import Any
 
 import torch
 
-from datadiet.experiments.tasks import perform
+from datadiet.experiments.multiprocess import perform_with
 
-__all__ = ["EXECUTORS", "PoolExecutor", "RayExecutor", "SequentialExecutor", "make_executor"]
+__all__ = ["EXECUTORS", "PoolExecutor", "SequentialExecutor", "make_executor"]
 
 EXECUTORS = ("local", "ray")
 Outcome = tuple[int, Any]
 
 
 class SequentialExecutor:
-    """Runs each task in this process when its result is asked for, first submitted first."""
+    """Runs each task in this process when its result is asked for, first submitted first; a training run as
+    ``processes`` processes."""
 
-    def __init__(self) -> None:
+    def __init__(self, processes: int = 1) -> None:
         self._queue: deque = deque()
         self._count = 0
+        self._processes = processes
 
     def submit(self, task: Any) -> int:
         self._count += 1
@@ -41,7 +45,7 @@ class SequentialExecutor:
     def next_done(self) -> Outcome:
         ident, task = self._queue.popleft()
         try:
-            return ident, perform(task)
+            return ident, perform_with(task, self._processes)
         except Exception as error:  # a failed run must not stop the sweep: the caller records it
             return ident, error
 
@@ -50,9 +54,10 @@ class SequentialExecutor:
 
 
 class PoolExecutor:
-    """A pool of ``jobs`` worker processes (spawned, so CUDA and torch's threads start clean)."""
+    """A pool of ``jobs`` worker processes (spawned, so CUDA and torch's threads start clean); each training run
+    as ``processes`` processes."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, processes: int = 1) -> None:
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, got {jobs}")
         threads = max(1, (os.cpu_count() or 1) // jobs)
@@ -60,10 +65,11 @@ class PoolExecutor:
                                          initializer=_start_worker, initargs=(threads, os.getpid()))
         self._futures: dict[int, Any] = {}
         self._count = 0
+        self._processes = processes
 
     def submit(self, task: Any) -> int:
         self._count += 1
-        self._futures[self._count] = self._pool.submit(perform, task)
+        self._futures[self._count] = self._pool.submit(perform_with, task, self._processes)
         return self._count
 
     def next_done(self) -> Outcome:
@@ -88,55 +94,26 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-class RayExecutor:
-    """Tasks as Ray remote functions; connects to ``address`` (or reuses an initialized Ray)."""
-
-    def __init__(self, address: str | None = None, *, num_cpus: int = 1) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise ValueError("the ray executor needs Ray: pip install 'datadiet[ray]'") from None
-        self._ray = ray
-        self._owner = not ray.is_initialized()
-        if self._owner:
-            ray.init(address=address, include_dashboard=False)
-        gpus = 1 if ray.cluster_resources().get("GPU", 0) > 0 else 0
-        self._remote = ray.remote(num_cpus=num_cpus, num_gpus=gpus)(_ray_perform)
-        self._refs: dict[Any, int] = {}
-        self._count = 0
-
-    def submit(self, task: Any) -> int:
-        self._count += 1
-        self._refs[self._remote.remote(task)] = self._count
-        return self._count
-
-    def next_done(self) -> Outcome:
-        (ref,), _ = self._ray.wait(list(self._refs), num_returns=1)
-        ident = self._refs.pop(ref)
-        try:
-            return ident, self._ray.get(ref)
-        except self._ray.exceptions.RayError as error:
-            return ident, error
-
-    def close(self) -> None:
-        for ref in self._refs:
-            self._ray.cancel(ref)
-        if self._owner:
-            self._ray.shutdown()
-
-
-def _ray_perform(task: Any) -> dict:
-    import ray
-
-    cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
-    torch.set_num_threads(max(1, int(cpus)))
-    return perform(task)
-
-
-def make_executor(kind: str = "local", *, jobs: int = 1, address: str | None = None):
-    """``"local"`` (sequential for ``jobs == 1``, else a process pool) or ``"ray"``."""
+def make_executor(
+    kind: str = "local", *, jobs: int | None = None, address: str | None = None, processes: int = 1,
+    cpus: float | None = None, gpus: float | None = None, max_retries: int | None = None,
+):
+    """``"local"`` (sequential for one job, else a process pool of ``jobs``) or ``"ray"``
+    (:class:`~datadiet.experiments.ray_executor.RayExecutor`: ``jobs`` concurrent tasks, None for no limit, of
+    ``cpus`` (default 1) and ``gpus`` each, ``max_retries`` (default 3) on lost workers, at ``address``). Each training run
+    is ``processes`` local processes (torchrun; :mod:`~datadiet.experiments.multiprocess`)."""
     if kind not in EXECUTORS:
         raise ValueError(f"unknown executor {kind!r}; valid: {', '.join(EXECUTORS)}")
+    if processes < 1:
+        raise ValueError(f"processes per run must be at least 1, got {processes}")
     if kind == "ray":
-        return RayExecutor(address)
-    return SequentialExecutor() if jobs == 1 else PoolExecutor(jobs)
+        from datadiet.experiments.ray_executor import RayExecutor
+
+        return RayExecutor(address, jobs=jobs, cpus=1 if cpus is None else cpus, gpus=gpus, processes=processes,
+                           max_retries=3 if max_retries is None else max_retries)
+    ray_only = (("address", address), ("cpus", cpus), ("gpus", gpus), ("max_retries", max_retries))
+    given = [name for name, value in ray_only if value is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} apply to the ray executor only (executor 'ray')")
+    jobs = 1 if jobs is None else jobs
+    return SequentialExecutor(processes) if jobs == 1 else PoolExecutor(jobs, processes)

@@ -5,6 +5,8 @@ JSON), ``metrics`` (JSON: test accuracy, wall-clock split into training and scor
 ``version`` (datadiet's) and ``finished`` (UTC, ISO 8601). The database runs in WAL mode; each insert is one
 statement and so one transaction, so a process killed at any moment leaves whole rows only, and several processes
 may write at once (each waits up to ``timeout`` seconds for the others). The first row written for a run id is kept.
+Table ``failures``: the last failure of each run, ``run_id``, ``message`` (the error's type and first line) and
+``failed`` (UTC); :meth:`ResultStore.failures` lists those of runs not finished since.
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ CREATE TABLE IF NOT EXISTS runs (
     metrics TEXT NOT NULL,
     version TEXT NOT NULL,
     finished TEXT NOT NULL
+)
+"""
+_FAILURES = """
+CREATE TABLE IF NOT EXISTS failures (
+    run_id TEXT PRIMARY KEY,
+    message TEXT NOT NULL,
+    failed TEXT NOT NULL
 )
 """
 
@@ -87,6 +96,7 @@ class ResultStore:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=FULL")
                 self._db.execute(_SCHEMA)
+                self._db.execute(_FAILURES)
                 return
             except sqlite3.OperationalError as error:
                 if "locked" not in str(error) or time.monotonic() > deadline:
@@ -116,6 +126,17 @@ class ResultStore:
             "INSERT INTO runs (run_id, config, metrics, version, finished) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(run_id) DO NOTHING", row)
         return cursor.rowcount == 1
+
+    def record_failure(self, run_id: str, message: str) -> None:
+        """Record that ``run_id`` failed with ``message`` (replacing an earlier failure of it)."""
+        self._db.execute("INSERT OR REPLACE INTO failures (run_id, message, failed) VALUES (?, ?, ?)",
+                         (run_id, message, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+
+    def failures(self) -> dict[str, str]:
+        """``{run id: message}`` of the runs whose last attempt failed and that have not finished since."""
+        cursor = self._db.execute("SELECT run_id, message FROM failures WHERE run_id NOT IN (SELECT run_id FROM runs) "
+                                  "ORDER BY failed, rowid")
+        return dict(cursor.fetchall())
 
     def finished_ids(self) -> set[str]:
         """Ids of every recorded run."""

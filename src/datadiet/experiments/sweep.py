@@ -16,7 +16,7 @@ import json
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import datadiet
 from datadiet.data.registry import get_spec
@@ -38,13 +38,16 @@ _EXPERIMENT_KEYS = ("name", "preset", "resolved", "figures", "run_ids")
 
 
 def run_sweep(
-    experiment: Experiment, out_dir: str | Path, *, executor: str = "local", jobs: int = 1,
+    experiment: Experiment, out_dir: str | Path, *, executor: str = "local", jobs: int | None = None,
     address: str | None = None, device: str | None = None, progress: bool = True,
+    executor_options: Mapping[str, Any] | None = None,
 ) -> SweepSummary:
     """Run the unfinished runs of ``experiment`` with results in ``out_dir`` (see the module docstring).
 
-    The score sets the figures show are computed too. A failed run is reported in the summary (and retried by
-    the next sweep); the other runs go on.
+    The score sets the figures show are computed too. A failed run is reported in the summary and in the store's
+    failures (and retried by the next sweep); the other runs go on. ``executor_options`` go to
+    :func:`~datadiet.experiments.executors.make_executor` (``processes`` per run; Ray's ``cpus``, ``gpus``,
+    ``max_retries``); ``jobs`` is the number of concurrent runs (default: 1 locally, no limit on Ray).
     """
     _check_data(datasets(experiment))
     out = Path(out_dir)
@@ -59,7 +62,7 @@ def run_sweep(
         summary = SweepSummary(len(experiment.runs), len(experiment.runs) - len(pending))
         needs = experiment.figure_needs()
         if pending or needs:
-            runner = make_executor(executor, jobs=jobs, address=address)
+            runner = make_executor(executor, jobs=jobs, address=address, **(executor_options or {}))
             try:
                 Driver(runner, out, store, device, summary).run(pending, experiment.name, progress, needs)
             finally:
