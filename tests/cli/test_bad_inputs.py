@@ -296,7 +296,7 @@ TRAIN_CASES = [
         "--model", "mlp", "--epochs", "1", "--out", f.path("r")], "real numbers"),
     Case("npz dataset with float labels", lambda f: [
         "train", "--dataset", "npz", "--data-dir", f.dataset(y_train=np.arange(30) % 3 + 0.5),
-        "--model", "mlp", "--epochs", "1", "--out", f.path("r")], "integer class labels"),
+        "--model", "mlp", "--epochs", "1", "--out", f.path("r")], "1-D integer array"),
     Case("npz dataset with too few labels", lambda f: [
         "train", "--dataset", "npz", "--data-dir", f.dataset(y_train=np.arange(20) % 3),
         "--model", "mlp", "--epochs", "1", "--out", f.path("r")], "30 inputs but 20 labels"),

@@ -42,22 +42,13 @@ def _inputs(x: ArrayLike, what: str) -> np.ndarray:
     return x
 
 
-def _labels(y: ArrayLike, what: str) -> np.ndarray:
-    """Class labels ``(N,)`` as int64; they must be integers (floats are refused, not truncated)."""
-    y = _numpy(y)
-    if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{what} must hold integer class labels 0..K-1, got {y.dtype} (convert them with "
-                         "astype(int) if they are whole numbers)")
-    return y.astype(np.int64)
-
-
 def raw_arrays(
     x_train: ArrayLike, y_train: ArrayLike, x_test: ArrayLike, y_test: ArrayLike, *,
     name: str, classes: tuple[str, ...] | None = None, meta: dict | None = None,
 ) -> Splits:
     """Unnormalized splits from arrays (channels first; uint8 pixels are read as value / 255 later)."""
     xs = _inputs(x_train, "x_train"), _inputs(x_test, "x_test")
-    ys = _labels(y_train, "y_train"), _labels(y_test, "y_test")
+    ys = _numpy(y_train), _numpy(y_test)
     if xs[0].shape[1:] != xs[1].shape[1:]:
         raise ValueError(f"x_train examples have shape {xs[0].shape[1:]} but x_test examples {xs[1].shape[1:]}")
     num_classes = len(classes) if classes else int(max(y.max(initial=-1) for y in ys)) + 1
