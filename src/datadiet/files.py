@@ -22,7 +22,7 @@ import numpy as np
 
 __all__ = [
     "atomic_write", "write_json", "remove_stale_temps", "check_input_file", "check_output_file", "check_output_dir",
-    "read_npy", "read_npz",
+    "read_npy", "read_npz", "read_record", "write_record",
 ]
 
 _TEMP_SUFFIX = ".tmp"
@@ -162,6 +162,40 @@ def read_npz(path: str | Path, what: str = "file") -> dict[str, np.ndarray]:
     if others:
         raise ValueError(f"cannot read {what} {path}: its members {others} are not NumPy arrays")
     return arrays
+
+
+def write_record(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict[str, Any], what: str) -> Path:
+    """Write ``arrays`` and a JSON ``metadata`` record (the array ``metadata``) to a ``.npz`` file atomically.
+
+    ``path`` must end in ``.npz``; ``what`` names the kind of file in the error (e.g. ``"score files"``).
+    """
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise ValueError(f"{what} are .npz files; got {path.name!r}")
+    members = {**arrays, "metadata": np.array(json.dumps(metadata, sort_keys=True))}
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **members)
+
+    atomic_write(path, write)
+    return path
+
+
+def read_record(path: str | Path, what: str, format_name: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays and the JSON metadata of a file :func:`write_record` wrote, its ``format`` checked and removed.
+
+    Raises ``ValueError`` naming ``path`` if it is no such file (see :func:`read_npz`), has no valid metadata, or
+    its metadata's ``format`` is not ``format_name``.
+    """
+    arrays = read_npz(path, what)
+    try:
+        meta = json.loads(str(arrays.pop("metadata")))
+    except (ValueError, KeyError) as error:
+        raise ValueError(f"cannot read {path} as a {what}: no valid metadata ({error})") from None
+    if not isinstance(meta, dict) or meta.pop("format", None) != format_name:
+        raise ValueError(f"{path} is not a datadiet {what} (metadata format is not {format_name!r})")
+    return arrays, meta
 
 
 def _kind(head: bytes) -> str:

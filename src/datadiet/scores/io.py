@@ -13,7 +13,6 @@ A score file of a recorded score can also be made again, without training, from 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -29,7 +28,7 @@ from datadiet.data.dataset import IndexedDataset, fingerprint
 from datadiet.scores.recording_file import DynamicsRecording
 from datadiet.scores.registry import SCORES, get_score
 from datadiet.scores.runs import RECORDING_PROVENANCE, TIME_UNITS, ScoreRuns, recorded_scores, time_label
-from datadiet.files import atomic_write, read_npz
+from datadiet.files import read_record, write_record
 
 __all__ = ["FORMAT", "ScoreFile"]
 
@@ -150,18 +149,8 @@ class ScoreFile:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the file atomically to ``path`` (must end in ``.npz``); returns the path."""
-        path = Path(path)
-        if path.suffix != ".npz":
-            raise ValueError(f"score files are .npz files; got {path.name!r}")
         arrays = {name: getattr(self, name) for name in _ARRAYS if getattr(self, name) is not None}
-        arrays.update(mean=self.mean, metadata=np.array(json.dumps(self.metadata(), sort_keys=True)))
-
-        def write(tmp: str) -> None:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
-
-        atomic_write(path, write)
-        return path
+        return write_record(path, {**arrays, "mean": self.mean}, self.metadata(), "score files")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ScoreFile":
@@ -191,13 +180,7 @@ class ScoreFile:
 
 def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The arrays and the metadata (without derived keys) of a score file, checked for unknown entries."""
-    arrays = read_npz(path, "score file")
-    try:
-        meta = json.loads(str(arrays.pop("metadata")))
-    except (ValueError, KeyError) as error:
-        raise ValueError(f"cannot read {path} as a score file: no valid metadata ({error})") from None
-    if not isinstance(meta, dict) or meta.pop("format", None) != FORMAT:
-        raise ValueError(f"{path} is not a datadiet score file (metadata format is not {FORMAT!r})")
+    arrays, meta = read_record(path, "score file", FORMAT)
     for derived in ("time", "num_runs", "num_examples"):
         meta.pop(derived, None)
     unknown = sorted(set(meta) - {f.name for f in fields(ScoreFile)})

@@ -11,7 +11,6 @@ a file.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,7 +21,7 @@ import numpy as np
 
 import datadiet
 from datadiet.data.dataset import fingerprint
-from datadiet.files import atomic_write
+from datadiet.files import read_record, write_record
 
 __all__ = ["FORMAT", "DynamicsRecording"]
 
@@ -98,21 +97,11 @@ class DynamicsRecording:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the recording atomically to ``path`` (must end in ``.npz``); returns the path."""
-        path = Path(path)
-        if path.suffix != ".npz":
-            raise ValueError(f"recordings are .npz files; got {path.name!r}")
-        bits = np.packbits(self.correct, axis=1, bitorder="little")
         arrays = {name: getattr(self, name) for name in (*_VALUES, "labels")}
-        arrays.update(correct_bits=bits, metadata=np.array(json.dumps(self.metadata(), sort_keys=True)))
+        arrays["correct_bits"] = np.packbits(self.correct, axis=1, bitorder="little")
         if self.probabilities is not None:
             arrays["probabilities"] = self.probabilities
-
-        def write(tmp: str) -> None:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
-
-        atomic_write(path, write)
-        return path
+        return write_record(path, arrays, self.metadata(), "recordings")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "DynamicsRecording":
@@ -135,17 +124,8 @@ class DynamicsRecording:
 
 def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The arrays and the metadata of a recording file, checked for unknown and missing entries."""
-    if not path.is_file():
-        raise FileNotFoundError(f"recording file {path} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        meta = json.loads(str(arrays.pop("metadata")))
-    except (ValueError, KeyError, OSError) as error:
-        raise ValueError(f"cannot read {path} as a recording: {error}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a datadiet recording (metadata format is not {FORMAT!r})")
-    known = {*_META, "format", "num_epochs", "num_examples", "label_fingerprint"}
+    arrays, meta = read_record(path, "recording", FORMAT)
+    known = {*_META, "num_epochs", "num_examples", "label_fingerprint"}
     unknown, missing = sorted(set(meta) - known), sorted(known - set(meta))
     if unknown or missing:
         raise ValueError(f"{path}: unknown metadata keys {unknown}, missing {missing}")
