@@ -20,12 +20,18 @@ from typing import Any
 
 import torch
 
-from datadiet.experiments.multiprocess import perform_with
+from datadiet.experiments.multiprocess import in_processes, perform_in_processes
+from datadiet.experiments.tasks import perform
 
-__all__ = ["EXECUTORS", "PoolExecutor", "SequentialExecutor", "make_executor"]
+__all__ = ["EXECUTORS", "PoolExecutor", "SequentialExecutor", "make_executor", "perform_with"]
 
 EXECUTORS = ("local", "ray")
 Outcome = tuple[int, Any]
+
+
+def perform_with(task: Any, processes: int = 1) -> dict:
+    """Do ``task``: a training run as ``processes`` processes, anything else (scores, analyses) in this one."""
+    return perform_in_processes(task, processes) if in_processes(task, processes) else perform(task)
 
 
 class SequentialExecutor:

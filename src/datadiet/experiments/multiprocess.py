@@ -20,19 +20,17 @@ from pathlib import Path
 import torch
 
 from datadiet.experiments.layout import RUNS_DIR
-from datadiet.experiments.tasks import RunTask, ScoreTask, execute_run, perform
+from datadiet.experiments.tasks import RunTask, ScoreTask, execute_run
 from datadiet.files import atomic_write
 
-__all__ = ["main", "perform_in_processes", "perform_with"]
+__all__ = ["in_processes", "main", "perform_in_processes"]
 
 TASK_FILE, OUTCOME_FILE = "task.pkl", "outcome.pkl"
 
 
-def perform_with(task: ScoreTask | RunTask, processes: int) -> dict:
-    """Do ``task``: a training run as ``processes`` processes, anything else (scores, analyses) in this one."""
-    if processes > 1 and isinstance(task, RunTask) and not task.run.method.params.analysis:
-        return perform_in_processes(task, processes)
-    return perform(task)
+def in_processes(task: ScoreTask | RunTask, processes: int) -> bool:
+    """Whether ``task`` runs as ``processes`` processes: training runs do, scores and analyses stay in one."""
+    return processes > 1 and isinstance(task, RunTask) and not task.run.method.params.analysis
 
 
 def perform_in_processes(task: RunTask, processes: int) -> dict:

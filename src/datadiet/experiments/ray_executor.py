@@ -15,7 +15,6 @@ from typing import Any
 
 import torch
 
-from datadiet.experiments.multiprocess import perform_with
 
 __all__ = ["RayExecutor"]
 
@@ -90,4 +89,6 @@ def _ray_perform(task: Any, processes: int) -> dict:
 
     cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
     torch.set_num_threads(max(1, int(cpus)))
+    from datadiet.experiments.executors import perform_with  # in the worker: Ray ships this function by value
+
     return perform_with(task, processes)
