@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from datadiet.analysis import correlation_matrix, plot_correlation_matrix
 from datadiet.cli.options import check_figure_file
-from datadiet.scores import ScoreFile
+
+if TYPE_CHECKING:
+    from datadiet.scores import ScoreFile
 
 __all__ = ["add_parser", "run"]
 
@@ -22,6 +22,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from datadiet.analysis import correlation_matrix, plot_correlation_matrix
+    from datadiet.scores import ScoreFile
+
     if len(args.scores) < 2:
         raise ValueError("give at least two score files to compare")
     check_figure_file(args.plot)

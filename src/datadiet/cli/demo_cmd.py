@@ -13,17 +13,12 @@ import math
 import statistics
 import time
 from dataclasses import replace
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
 from datadiet.cli.options import device_name
-from datadiet.data import load_splits
-from datadiet.data.dataset import IndexedDataset
-from datadiet.models import create_model
-from datadiet.scores import score_runs
-from datadiet.selection import keep_highest, keep_lowest, random_subset
-from datadiet.training import TrainConfig, default_device, train, trainer_fn
+
+if TYPE_CHECKING:
+    from datadiet.data.dataset import IndexedDataset
 
 __all__ = ["add_parser", "run"]
 
@@ -41,6 +36,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from datadiet.data import load_splits
+    from datadiet.scores import score_runs
+    from datadiet.selection import keep_highest, keep_lowest, random_subset
+    from datadiet.training import TrainConfig, default_device, trainer_fn
+
     if not 0 < args.keep <= 1 or min(args.epochs, args.score_epoch, args.score_runs, args.seeds) < 1:
         raise ValueError("need 0 < --keep <= 1 and positive --epochs, --score-epoch, --score-runs, --seeds")
     if torch.device(args.device or default_device()).type == "cpu":
@@ -69,11 +71,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _model_factory(data: IndexedDataset):
+    from datadiet.models import create_model
+
     return lambda seed: create_model("cnn1d", data.num_classes, data.in_channels, input_shape=data.input_shape)
 
 
 def _retrain(train_data, test_data, config, pick, args) -> tuple[int, list[float], float]:
     """Train one network per seed on the chosen subset; returns (size, accuracies, mean seconds)."""
+    import numpy as np
+    import torch
+
+    from datadiet.training import train
+
     accuracies, seconds, size = [], [], len(train_data)
     for seed in range(args.seeds):
         subset = pick(seed) if pick is not None else None
@@ -88,6 +97,8 @@ def _retrain(train_data, test_data, config, pick, args) -> tuple[int, list[float
 
 
 def _print_table(rows, scoring_seconds: float) -> None:
+    import numpy as np
+
     print(f"{'training set':<17}{'examples':>9}  {'test accuracy (mean ± sd, min-max)':<36}{'train s':>8}")
     for name, size, acc, seconds in rows:
         sd = statistics.stdev(acc) if len(acc) > 1 else 0.0

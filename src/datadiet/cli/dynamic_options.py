@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
-from datadiet.data.dataset import IndexedDataset
-from datadiet.dynamic import PAPER_OPTIONS, POLICIES, DynamicPruner
-from datadiet.training.dynamic_pruning import SCORE_SOURCES, DynamicPruningCallback
+from datadiet.cli.names import POLICIES, SCORE_SOURCES
+
+if TYPE_CHECKING:
+    from datadiet.data.dataset import IndexedDataset
+    from datadiet.training.dynamic_pruning import DynamicPruningCallback
 
 __all__ = ["add_dynamic_options", "dynamic_callback", "dynamic_settings"]
 
@@ -34,6 +37,9 @@ def add_dynamic_options(parser: argparse.ArgumentParser) -> None:
 
 def dynamic_callback(args: argparse.Namespace, data: IndexedDataset) -> DynamicPruningCallback | None:
     """The pruning callback the options describe, or None without ``--dynamic``."""
+    from datadiet.dynamic import PAPER_OPTIONS, DynamicPruner
+    from datadiet.training.dynamic_pruning import DynamicPruningCallback
+
     _check_given(args)
     if args.dynamic is None:
         return None

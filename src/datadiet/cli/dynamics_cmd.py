@@ -41,22 +41,19 @@ import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 import datadiet
-from datadiet.analysis import (
-    alpha_grid, check_ranks, noise_title, plot_error_barriers, plot_kernel_velocity, seeded_spawn_barriers,
-    tracked_velocity,
-)
 from datadiet.cli.options import (
     add_data_options, add_model_options, add_train_options, build_model, fraction, load_data, positive_int,
     train_config,
 )
-from datadiet.data.dataset import IndexedDataset
-from datadiet.scores import ScoreFile, get_score, score_runs
-from datadiet.files import check_output_dir, write_json
-from datadiet.training import TrainConfig, trainer_fn
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from datadiet.data.dataset import IndexedDataset
+    from datadiet.training import TrainConfig
 
 __all__ = ["add_parser", "run"]
 
@@ -123,6 +120,8 @@ def _barrier_parser(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from datadiet.files import check_output_dir, write_json
+
     if args.epochs is None:
         raise ValueError("training-dynamics analyses count time in epochs: give --epochs, not --steps")
     check_output_dir(args.out)
@@ -139,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _velocity(args: argparse.Namespace) -> dict:
+    from datadiet.analysis import check_ranks, noise_title, plot_kernel_velocity, tracked_velocity
+    from datadiet.scores import ScoreFile
+
     levels = args.noise_levels or [args.label_noise]
     if args.noise_levels and args.label_noise:
         raise ValueError("give either --label-noise or --noise-levels, not both")
@@ -172,6 +174,9 @@ def _velocity(args: argparse.Namespace) -> dict:
 
 def _scores(args: argparse.Namespace, i: int, data: IndexedDataset, config: TrainConfig) -> tuple[np.ndarray, dict]:
     """Scores over ``data`` from the i-th score file, or computed in runs independent of the tracked one."""
+    from datadiet.scores import ScoreFile, get_score, score_runs
+    from datadiet.training import trainer_fn
+
     if args.scores:
         scores = ScoreFile.load(args.scores[i])
         scores.check_against(data)
@@ -185,6 +190,10 @@ def _scores(args: argparse.Namespace, i: int, data: IndexedDataset, config: Trai
 
 
 def _barrier(args: argparse.Namespace) -> dict:
+    import numpy as np
+
+    from datadiet.analysis import alpha_grid, plot_error_barriers, seeded_spawn_barriers
+
     splits = load_data(args)
     config = train_config(args)
     alphas = alpha_grid(args.alphas)

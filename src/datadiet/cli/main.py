@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
+import re
 import sys
+from typing import NoReturn
 
-from datadiet.training.trainer import TrainingDiverged
+from datadiet.errors import TrainingDiverged
 
 __all__ = ["main"]
 
@@ -24,18 +27,37 @@ COMMANDS = (
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line (the usage is one ``--help`` away)."""
+    """An argument parser whose usage errors are one line (the usage is one ``--help`` away) and whose
+    description is plain text (a command module's docstring, its reST markup removed)."""
 
-    def error(self, message: str) -> None:
+    def __init__(self, *args, description: str | None = None, **kwargs) -> None:
+        super().__init__(*args, description=plain_text(description) if description else description, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
+_SHORT_ROLE = re.compile(r":[a-z]+:`~[^`]*?([^.`]+)`")
+
+
+def plain_text(text: str) -> str:
+    """``text`` without reST markup: roles (``:func:`name```) as their target, literals without their double
+    backticks, and a literal block's ``::`` as ``:``."""
+    text = _SHORT_ROLE.sub(r"\1", text)
+    text = _ROLE.sub(r"\1", text)
+    text = text.replace("``", "")
+    return re.sub(r"(?<=\S)::$", ":", text, flags=re.M)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="datadiet", description="Find which training examples matter, and train on fewer of them."
     )
+    parser.add_argument("--version", action="version", version=f"datadiet {_version()}")
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error (also: environment variable DATADIET_DEBUG=1)")
+    parser.add_argument("--quiet", action="store_true", help="report only warnings and errors on stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"datadiet.cli.{name.replace('-', '_')}_cmd")
@@ -47,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; user errors print one line to stderr and return 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _configure_logging(quiet=args.quiet)
     try:
         return int(args.run(args) or 0)
     except (ValueError, FileNotFoundError, TrainingDiverged, ConnectionError, *_PATH_ERRORS) as error:
@@ -61,6 +84,28 @@ def main(argv: list[str] | None = None) -> int:
 
 _PATH_ERRORS = (PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError)
 """File-system refusals that are about the user's paths when they name one (otherwise they are bugs)."""
+
+
+def _version() -> str:
+    """The installed package's version (its metadata), else the source tree's ``datadiet.__version__``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("datadiet")
+    except PackageNotFoundError:
+        from datadiet import __version__
+
+        return __version__
+
+
+def _configure_logging(*, quiet: bool) -> None:
+    """The library's log messages on stderr: INFO and above, or WARNING and above with ``--quiet``."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("datadiet: %(message)s"))
+    logger = logging.getLogger("datadiet")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False
 
 
 def _debug(args: argparse.Namespace) -> bool:

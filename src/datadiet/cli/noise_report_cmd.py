@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from datadiet.analysis import noise_detection, plot_noise_histograms
 from datadiet.cli.options import check_figure_file
-from datadiet.scores import ScoreFile
 
 __all__ = ["add_parser", "run"]
 
@@ -20,6 +18,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from datadiet.analysis import noise_detection, plot_noise_histograms
+    from datadiet.scores import ScoreFile
+
     check_figure_file(args.plot)
     scores = ScoreFile.load(args.scores)
     if scores.noise_mask is None:

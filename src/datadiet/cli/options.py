@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from torch import nn
+from datadiet.cli.names import AUGMENTATIONS, DATASETS, MODELS, PRECISIONS
 
-from datadiet.data import AUGMENTATIONS, DataOptions, Splits, list_datasets, prepare
-from datadiet.data.dataset import IndexedDataset
-from datadiet.models import create_model, list_models
-from datadiet.files import check_output_file
-from datadiet.training import TrainConfig, parse_device
-from datadiet.training.config import PRECISIONS
+if TYPE_CHECKING:
+    from torch import nn
+
+    from datadiet.data import Splits
+    from datadiet.data.dataset import IndexedDataset
+    from datadiet.training import TrainConfig
 
 __all__ = [
     "add_data_options", "load_data", "add_model_options", "build_model", "add_train_options", "train_config",
@@ -47,6 +47,8 @@ def positive_float(text: str) -> float:
 
 def device_name(text: str) -> str:
     """A device this machine has (cpu, cuda, cuda:1, ...), checked before any work; kept as given."""
+    from datadiet.training import parse_device
+
     try:
         parse_device(text)
     except ValueError as error:
@@ -60,6 +62,8 @@ def check_figure_file(path: str | None, what: str = "--plot") -> None:
     if path is None:
         return
     from matplotlib.backend_bases import FigureCanvasBase
+
+    from datadiet.files import check_output_file
 
     formats = FigureCanvasBase.get_supported_filetypes()
     if Path(path).suffix.lstrip(".").lower() not in formats:
@@ -76,7 +80,7 @@ def fraction(text: str) -> float:
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("data")
-    g.add_argument("--dataset", required=True, metavar="NAME", help=f"one of: {', '.join(list_datasets())}")
+    g.add_argument("--dataset", required=True, metavar="NAME", help=f"one of: {', '.join(DATASETS)}")
     g.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset's official files")
     g.add_argument("--download", action="store_true", help="fetch missing files and verify their checksums")
     g.add_argument("--label-noise", type=fraction, default=0.0, metavar="FRACTION",
@@ -88,6 +92,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
 
 
 def load_data(args: argparse.Namespace) -> Splits:
+    from datadiet.data import DataOptions, prepare
+
     options = DataOptions(
         label_noise=args.label_noise, imbalance=args.imbalance, per_class=args.per_class,
         val_fraction=args.val_fraction, seed=args.data_seed,
@@ -98,12 +104,16 @@ def load_data(args: argparse.Namespace) -> Splits:
 def add_model_options(parser: argparse.ArgumentParser, default: str | None = None) -> None:
     g = parser.add_argument_group("model")
     g.add_argument("--model", default=default, required=default is None, metavar="NAME",
-                   help=f"one of: {', '.join(list_models())}")
+                   help=f"one of: {', '.join(MODELS)}")
     g.add_argument("--width", type=positive_float, default=1.0, help="channel width multiplier (thinner for CPU runs)")
 
 
 def build_model(args: argparse.Namespace, data: IndexedDataset, seed: int) -> nn.Module:
     """A freshly initialized model for ``data``, its initialization drawn from ``seed``."""
+    import torch
+
+    from datadiet.models import create_model
+
     torch.manual_seed(seed)
     return create_model(args.model, data.num_classes, data.in_channels, width=args.width,
                         input_shape=data.input_shape)
@@ -125,6 +135,8 @@ def add_train_options(parser: argparse.ArgumentParser, *, budget_required: bool 
 
 
 def train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
+    from datadiet.training import TrainConfig
+
     values = dict(
         epochs=args.epochs, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
         weight_decay=args.weight_decay, seed=args.seed, augment=args.augment, precision=args.precision,

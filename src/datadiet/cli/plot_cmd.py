@@ -5,13 +5,7 @@ image galleries, selection counts)."""
 from __future__ import annotations
 
 import argparse
-
 from pathlib import Path
-
-from datadiet.experiments import load_results
-from datadiet.experiments.layout import FIGURES_DIR
-from datadiet.files import check_output_dir
-from datadiet.experiments.figures import figure_entries, render_all
 
 __all__ = ["add_parser", "run"]
 
@@ -24,6 +18,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from datadiet.experiments import load_results
+    from datadiet.experiments.figures import figure_entries, render_all
+    from datadiet.experiments.layout import FIGURES_DIR
+    from datadiet.files import check_output_dir
+
     results = load_results(args.experiment)
     check_output_dir(args.out or Path(args.experiment) / FIGURES_DIR)
     if not figure_entries(results):

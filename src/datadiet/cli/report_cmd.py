@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from datadiet.experiments import write_report
 
 __all__ = ["add_parser", "run"]
 
@@ -17,5 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from datadiet.experiments import write_report
+
     print(write_report(args.experiment, args.output))
     return 0

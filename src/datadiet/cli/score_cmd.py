@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from torch import nn
-
+from datadiet.cli.names import RECORDED_SCORE_OPTIONS, RECORDED_SCORES, SCORES
 from datadiet.cli.options import (
     add_data_options, add_model_options, add_train_options, build_model, load_data, train_config,
 )
-from datadiet.data.dataset import IndexedDataset
-from datadiet.files import check_output_dir, check_output_file
-from datadiet.scores import ScoreFile, get_score, list_scores, recorded_scores, score_runs
-from datadiet.training import default_device, trainer_fn
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from datadiet.data.dataset import IndexedDataset
 
 __all__ = ["add_parser", "run"]
 
@@ -26,7 +27,7 @@ _SCORE_OPTIONS = {"window": "--window", "epochs": "--first-epochs", "decay": "--
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    recorded = ", ".join(recorded_scores())
+    recorded = ", ".join(RECORDED_SCORES)
     p = sub.add_parser(
         "score", help="score every training example (EL2N, GraNd, forgetting, AUM, ...) into a score file",
         description=__doc__ + " Runs train the network for the schedule given by --epochs/--steps (default: up "
@@ -37,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_data_options(p)
     add_model_options(p, default="")
     add_train_options(p, budget_required=False)
-    p.add_argument("--method", required=True, help=f"one of: {', '.join(list_scores())}")
+    p.add_argument("--method", required=True, help=f"one of: {', '.join(SCORES)}")
     when = p.add_mutually_exclusive_group()
     when.add_argument("--epoch", type=int, metavar="T", help="score after T epochs (0: at initialization)")
     when.add_argument("--step", type=int, metavar="T", help="score after T optimizer steps (0: at initialization)")
@@ -50,7 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_recording_options(p: argparse.ArgumentParser) -> None:
-    needs = ", ".join(name for name, probabilities in recorded_scores().items() if probabilities)
+    needs = ", ".join(name for name, probabilities in RECORDED_SCORES.items() if probabilities)
     g = p.add_argument_group("training-dynamics recordings")
     g.add_argument("--save-recordings", metavar="DIR", help="also save each run's recording in DIR as seed{S}.npz "
                    "(a recorded score only), to derive any recorded score from later without training")
@@ -74,6 +75,10 @@ def _add_score_options(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from datadiet.files import check_output_dir, check_output_file
+    from datadiet.scores import ScoreFile, get_score, score_runs
+    from datadiet.training import default_device, trainer_fn
+
     get_score(args.method)
     options = _score_options(args)
     if Path(args.out).suffix != ".npz":
@@ -108,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _derive(args: argparse.Namespace, options: dict) -> int:
     """Derive the score file from saved recordings, refusing training options."""
+    from datadiet.scores import ScoreFile, recorded_scores
+
     given = ["--" + dest.replace("_", "-") for dest in _TRAINING if getattr(args, dest) is not None]
     if given:
         raise ValueError(f"--from-recordings takes the runs' setting from the recordings; drop {', '.join(given)}")
@@ -156,6 +163,8 @@ def _recording_paths(items: list[str]) -> list[Path]:
 
 def _score_options(args: argparse.Namespace) -> dict:
     """The recorded-score options given, each refused (by flag) when ``--method`` does not take it."""
+    from datadiet.scores import get_score
+
     options = {name: getattr(args, flag[2:].replace("-", "_")) for name, flag in _SCORE_OPTIONS.items()}
     options = {name: value for name, value in options.items() if value is not None}
     method = get_score(args.method)
@@ -169,6 +178,8 @@ def _score_options(args: argparse.Namespace) -> dict:
 
 def _takes(method: str, option: str) -> bool:
     """Whether the score ``method`` takes the keyword ``option`` (the registry's check)."""
+    from datadiet.scores import get_score
+
     try:
         get_score(method).check_options({option: None})
     except ValueError:
@@ -178,7 +189,7 @@ def _takes(method: str, option: str) -> bool:
 
 def _takers(option: str) -> str:
     """The recorded scores that take ``option``, for the help."""
-    return ", ".join(name for name in recorded_scores() if _takes(name, option))
+    return ", ".join(RECORDED_SCORE_OPTIONS[option])
 
 
 def _fill_training_defaults(args: argparse.Namespace) -> None:

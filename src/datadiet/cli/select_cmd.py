@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-
 from pathlib import Path
 
-from datadiet.files import check_output_file
-from datadiet.scores import ScoreFile
-from datadiet.selection import RULES, get_rule, list_rules, save_subset, select, subset_from_scores
+from datadiet.cli.names import RULES
 
 __all__ = ["add_parser", "run"]
 
@@ -18,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description=__doc__)
     p.add_argument("--scores", required=True, metavar="FILE.npz", help="score file from `datadiet score`")
     p.add_argument("--keep", required=True, type=float, help="fraction of examples to keep, in (0, 1]")
-    p.add_argument("--rule", choices=list_rules(), help="selection rule (default keep_highest; `datadiet list rules`)")
+    p.add_argument("--rule", choices=RULES, help="selection rule (default keep_highest; `datadiet list rules`)")
     rule = p.add_mutually_exclusive_group()
     rule.add_argument("--offset", type=float, help="sliding window: drop this lowest-scored fraction first")
     rule.add_argument("--lowest", action="store_true", help="keep the lowest-scored (easiest) examples")
@@ -33,6 +30,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from datadiet.files import check_output_file
+    from datadiet.scores import ScoreFile
+    from datadiet.selection import get_rule, save_subset, select, subset_from_scores
+
     name, options = _rule(args)
     if Path(args.out).suffix != ".npy":
         raise ValueError(f"--out must name a .npy subset file, got {args.out!r}")
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _rule(args: argparse.Namespace) -> tuple[str, dict]:
     """The rule named by ``--rule`` or a shorthand flag, and its options from the command line."""
+    from datadiet.selection import RULES
+
     options = {k: v for k, v in (("offset", args.offset), ("beta", args.ccs_beta), ("strata", args.strata))
                if v is not None}
     implied = ("sliding_window" if args.offset is not None else "keep_lowest" if args.lowest

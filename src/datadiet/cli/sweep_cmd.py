@@ -9,11 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from datadiet.cli.names import EXECUTORS
 from datadiet.cli.options import device_name, positive_int
-from datadiet.experiments import ResultStore, format_plan, load_recipe, run_sweep
-from datadiet.experiments.executors import EXECUTORS
-from datadiet.experiments.layout import CACHE_DIR, DATABASE
-from datadiet.experiments.sweep import datasets, reads_files
 
 __all__ = ["add_parser", "run"]
 
@@ -46,6 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from datadiet.experiments import ResultStore, format_plan, load_recipe, run_sweep
+    from datadiet.experiments.layout import CACHE_DIR, DATABASE
+
     experiment = load_recipe(args.recipe, preset=args.preset, data_dir=args.data_dir, download=args.download)
     _check_data_dir(args, experiment)
     out = Path(args.out)
@@ -79,6 +79,8 @@ def _non_negative(text: str) -> float:
 def _check_data_dir(args: argparse.Namespace, experiment) -> None:
     """Refuse ``--data-dir`` / ``--download`` when no dataset of the recipe is read from files (they would be
     ignored)."""
+    from datadiet.experiments.sweep import datasets, reads_files
+
     given = [flag for flag, value in (("--data-dir", args.data_dir), ("--download", args.download)) if value]
     found = datasets(experiment)
     if given and not any(reads_files(data) for data in found):

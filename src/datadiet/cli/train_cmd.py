@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import argparse
 import platform
-from pathlib import Path
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
 import datadiet
 from datadiet.cli.dynamic_options import add_dynamic_options, dynamic_callback, dynamic_settings
 from datadiet.cli.options import (
     add_data_options, add_model_options, add_train_options, build_model, load_data, train_config,
 )
-from datadiet.data.dataset import fingerprint
-from datadiet.files import atomic_write, check_output_dir, write_json
-from datadiet.selection.io import Subset, load_subset
-from datadiet.training import train
-from datadiet.training.distributed import Replicas, init_from_env, is_main_process
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from datadiet.selection.io import Subset
 
 __all__ = ["add_parser", "run", "run_identity"]
 
@@ -47,6 +44,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from datadiet.files import atomic_write, check_output_dir, write_json
+    from datadiet.selection.io import load_subset
+    from datadiet.training import train
+    from datadiet.training.distributed import Replicas, init_from_env, is_main_process
+
     args.device = init_from_env(args.device)  # under torchrun: join the process group, take this rank's GPU
     out = check_output_dir(args.out)
     subset = load_subset(args.subset) if args.subset else None
@@ -84,6 +88,8 @@ def run_identity(args: argparse.Namespace, subset: Subset | None) -> dict:
     options, the training data's fingerprints and the trained positions): the model and its options, how the
     data was made (dataset, variants, data seed), the subset's content and the dynamic-pruning policy and its
     options."""
+    from datadiet.data.dataset import fingerprint
+
     return {
         "model": args.model, "width": args.width, **{name: getattr(args, name) for name in _DATA_SETTINGS},
         "subset": None if subset is None else fingerprint(subset.indices),
@@ -92,6 +98,8 @@ def run_identity(args: argparse.Namespace, subset: Subset | None) -> dict:
 
 
 def _save_npy(path: str, array: np.ndarray) -> None:
+    import numpy as np
+
     with open(path, "wb") as f:
         np.save(f, array, allow_pickle=False)
 

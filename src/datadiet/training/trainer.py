@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from datadiet.callbacks import BatchResult, Callback
 from datadiet.data.augment import augment_batch
 from datadiet.data.dataset import IndexedDataset
+from datadiet.errors import TrainingDiverged
 from datadiet.files import atomic_write, remove_stale_temps
 from datadiet.training.checkpoint import load_checkpoint, save_checkpoint
 from datadiet.training.config import TrainConfig
@@ -44,10 +45,6 @@ from datadiet.training.schedule import lr_factor
 __all__ = ["TrainResult", "TrainingDiverged", "train"]
 
 CHECKPOINT = "checkpoint.pt"
-
-
-class TrainingDiverged(FloatingPointError):
-    """The weights became NaN or infinite: the run stops, rather than report the accuracy of a dead network."""
 
 
 @dataclass
