@@ -100,3 +100,18 @@ def _takes(method, option: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_library_log_messages_go_to_stderr_unless_quiet(capsys):
+    import logging
+
+    log = logging.getLogger("datadiet.data.download")
+    assert main(["list", "models"]) == 0
+    log.info("fetching")
+    log.warning("careful")
+    captured = capsys.readouterr()
+    assert "fetching" not in captured.out and captured.err == "datadiet: fetching\ndatadiet: careful\n"
+    assert main(["--quiet", "list", "models"]) == 0
+    log.info("fetching")
+    log.warning("careful")
+    assert capsys.readouterr().err == "datadiet: careful\n"
