@@ -8,7 +8,8 @@
   ``Trainer`` you opt into.
 
 Both take your model, data and framework objects as they are: nothing is wrapped or patched. Import the submodule
-you need; this package imports neither framework. :func:`gather_result` is what both use under DDP.
+you need; this package imports neither framework. :func:`gather_result` is what both use under DDP, and
+:func:`check_pruning_options` checks what both dynamic-pruning callbacks are given.
 """
 
 from __future__ import annotations
@@ -18,8 +19,24 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from datadiet.callbacks import BatchResult
+from datadiet.data.batches import Data
+from datadiet.dynamic.pruner import DynamicPruner
+from datadiet.training.dynamic_pruning import SCORE_SOURCES
 
-__all__ = ["gather_result"]
+__all__ = ["check_pruning_options", "gather_result"]
+
+
+def check_pruning_options(pruner: DynamicPruner, score_source: str, score_data: Data | None, losses_from: str) -> None:
+    """Refuse a dynamic-pruning callback's options that cannot work; ``losses_from`` names where per-example
+    training losses come from (for the message)."""
+    if not isinstance(pruner, DynamicPruner):
+        raise ValueError(f"pruner must be a DynamicPruner, got {type(pruner).__name__}")
+    if score_source not in SCORE_SOURCES:
+        raise ValueError(f"unknown score_source {score_source!r}; valid: {', '.join(SCORE_SOURCES)}")
+    if score_source == "pass" and pruner.policy.needs_scores and score_data is None:
+        raise ValueError(f"policy {pruner.policy.name!r} with score_source='pass' scores every example at each "
+                         "checkpoint: pass score_data=<the training set> (anything scoring_pass takes), or "
+                         f"score_source='batch' to rank by {losses_from}")
 
 
 def gather_result(result: BatchResult) -> BatchResult:

@@ -58,11 +58,10 @@ from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data, WithPositions,
 from datadiet.dynamic.distributed import is_distributed
 from datadiet.dynamic.pruner import DynamicPruner
 from datadiet.dynamic.scoring import scoring_pass, scoring_positions
-from datadiet.integrations import gather_result
+from datadiet.integrations import check_pruning_options, gather_result
 
-__all__ = ["AccumulatorCallback", "DynamicPruningCallback", "PerExampleTrainer", "SCORE_SOURCES"]
+__all__ = ["AccumulatorCallback", "DynamicPruningCallback", "PerExampleTrainer"]
 
-SCORE_SOURCES = ("pass", "batch")
 A = TypeVar("A", bound=Accumulator)
 
 
@@ -84,14 +83,7 @@ class DynamicPruningCallback(TrainerCallback):
 
     def __init__(self, pruner: DynamicPruner, *, score_source: str = "pass", score_data: Data | None = None,
                  batch_size: int | None = None) -> None:
-        if not isinstance(pruner, DynamicPruner):
-            raise ValueError(f"pruner must be a DynamicPruner, got {type(pruner).__name__}")
-        if score_source not in SCORE_SOURCES:
-            raise ValueError(f"unknown score_source {score_source!r}; valid: {', '.join(SCORE_SOURCES)}")
-        if score_source == "pass" and pruner.policy.needs_scores and score_data is None:
-            raise ValueError(f"policy {pruner.policy.name!r} with score_source='pass' scores every example at each "
-                             "checkpoint: pass score_data=<the training set> (anything scoring_pass takes), or "
-                             "score_source='batch' to rank by the training batches' per-example losses")
+        check_pruning_options(pruner, score_source, score_data, "the training batches' per-example losses")
         self.pruner, self.score_source, self.score_data, self.batch_size = pruner, score_source, score_data, batch_size
         self.epoch = 0
         self.samples_trained = 0

@@ -61,12 +61,11 @@ from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data
 from datadiet.dynamic.distributed import is_distributed
 from datadiet.dynamic.pruner import DynamicPruner
 from datadiet.dynamic.scoring import scoring_pass, scoring_positions
-from datadiet.integrations import gather_result
+from datadiet.integrations import check_pruning_options, gather_result
 
-__all__ = ["AccumulatorCallback", "DynamicPruningCallback", "SCORE_SOURCES", "batch_result", "per_example_losses",
+__all__ = ["AccumulatorCallback", "DynamicPruningCallback", "batch_result", "per_example_losses",
            "positions_and_labels"]
 
-SCORE_SOURCES = ("pass", "batch")
 A = TypeVar("A", bound=Accumulator)
 
 
@@ -91,14 +90,7 @@ class DynamicPruningCallback(pl.Callback):
 
     def __init__(self, pruner: DynamicPruner, *, score_source: str = "pass", score_data: Data | None = None,
                  batch_size: int | None = None) -> None:
-        if not isinstance(pruner, DynamicPruner):
-            raise ValueError(f"pruner must be a DynamicPruner, got {type(pruner).__name__}")
-        if score_source not in SCORE_SOURCES:
-            raise ValueError(f"unknown score_source {score_source!r}; valid: {', '.join(SCORE_SOURCES)}")
-        if score_source == "pass" and pruner.policy.needs_scores and score_data is None:
-            raise ValueError(f"policy {pruner.policy.name!r} with score_source='pass' scores every example at each "
-                             "checkpoint: pass score_data=<the training set> (anything scoring_pass takes), or "
-                             "score_source='batch' to rank by the training step's per-example losses")
+        check_pruning_options(pruner, score_source, score_data, "the training step's per-example losses")
         self.pruner, self.score_source, self.score_data, self.batch_size = pruner, score_source, score_data, batch_size
         self.samples_trained = 0
         self.scoring_forward = 0
