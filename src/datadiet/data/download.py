@@ -128,7 +128,7 @@ def download_file(url: str, dest: Path, md5: str, *, progress: bool = True, time
                 f"{dest.name} downloaded from {url} has md5 {h.hexdigest()}, expected {md5}; the file was deleted"
             )
         os.replace(tmp, dest)
-        _log.info("%s: md5 verified", dest)
+        _log.info("downloaded %s from %s (md5 verified)", dest, url)
     except (urllib.error.URLError, http.client.HTTPException, TimeoutError) as err:
         raise ConnectionError(f"could not download {url}: {getattr(err, 'reason', err)}") from err
     finally:
@@ -149,8 +149,6 @@ def fetch(name: str, directory: Path, *, download: bool, sources: Mapping[str, S
             f"{name}: missing {', '.join(missing)} in {directory}. Pass download=True (CLI: --download) to "
             f"fetch {'it' if len(missing) == 1 else 'them'} from {source.base_url}"
         )
-    if missing:
-        _log.info("%s: downloading %s from %s into %s", name, ", ".join(missing), source.base_url, directory)
     for path, md5 in zip(paths, source.files.values()):
         if path.name in missing:
             download_file(source.base_url + path.name, path, md5)
