@@ -16,7 +16,8 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, OSEr
 """What NumPy raises on a truncated or damaged file (a folder or a missing file is checked before)."""
 
 
-def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
+def atomic_write(path: str | Path, write: Callable[[str], object]) -> None:
     """Call ``write(tmp_path)`` then rename the temporary file onto ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +70,7 @@ def remove_stale_temps(folder: str | Path) -> list[Path]:
     return stale
 
 
-def check_input_file(path: str | Path, what: str) -> Path:
+def check_input_file(path: str | os.PathLike, what: str) -> Path:
     """``path`` as a ``Path`` if it is a file; ``FileNotFoundError`` if it does not exist, ``ValueError`` if it
     is a folder or something else. ``what`` names it in the message, e.g. ``"score file"``."""
     path = Path(path)
@@ -164,7 +165,7 @@ def read_npz(path: str | Path, what: str = "file") -> dict[str, np.ndarray]:
     return arrays
 
 
-def write_record(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict[str, Any], what: str) -> Path:
+def write_record(path: str | os.PathLike, arrays: dict[str, np.ndarray], metadata: dict[str, Any], what: str) -> Path:
     """Write ``arrays`` and a JSON ``metadata`` record (the array ``metadata``) to a ``.npz`` file atomically.
 
     ``path`` must end in ``.npz``; ``what`` names the kind of file in the error (e.g. ``"score files"``).
@@ -176,7 +177,7 @@ def write_record(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
-            np.savez(f, **members)
+            np.savez(f, **members)  # type: ignore[arg-type]  # numpy's stub checks **kwds against allow_pickle
 
     atomic_write(path, write)
     return path

@@ -71,7 +71,7 @@ def plot_noise_histograms(
     figure, ax = new_figure(5.5, 4.0)
     for label, members, color in (("clean", ~noisy, "tab:blue"), ("noisy", noisy, "tab:red")):
         note = f", {int((members & ~finite).sum())} at +inf" if (members & ~finite).any() else ""
-        ax.hist(s[members & finite], bins=edges, density=True, alpha=0.55, color=color,
+        ax.hist(s[members & finite], bins=edges.tolist(), density=True, alpha=0.55, color=color,
                 label=f"{label} (n={int(members.sum())}{note})")
     ax.set_xlabel(score_name)
     ax.set_ylabel("density")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from datadiet.cli.names import POLICIES, SCORE_SOURCES
 
@@ -48,7 +48,7 @@ def dynamic_callback(args: argparse.Namespace, data: IndexedDataset) -> DynamicP
     if args.subset:
         raise ValueError("--dynamic selects from the whole training set; it cannot be combined with --subset")
     policy_options = _policy_options(args)
-    options = dict(PAPER_OPTIONS) if args.paper_faithful else {}
+    options: dict[str, Any] = dict(PAPER_OPTIONS) if args.paper_faithful else {}
     if args.warmup_epochs is not None:
         options["warmup_epochs"] = args.warmup_epochs
     if args.final_full_epochs is not None:

@@ -30,8 +30,8 @@ class Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line (the usage is one ``--help`` away) and whose
     description is plain text (a command module's docstring, its reST markup removed)."""
 
-    def __init__(self, *args, description: str | None = None, **kwargs) -> None:
-        super().__init__(*args, description=plain_text(description) if description else description, **kwargs)
+    def __init__(self, *, description: str | None = None, **kwargs) -> None:
+        super().__init__(description=plain_text(description) if description else description, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

@@ -7,12 +7,13 @@ import shutil
 import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from datadiet.data.download import SOURCES, check_md5, fetch
 
 __all__ = ["safe_extract", "locate_tree"]
 
-_DATA_FILTER = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+_DATA_FILTER: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
 
 def _check_member(member: tarfile.TarInfo, archive: Path) -> None:

@@ -104,7 +104,7 @@ def from_torch_dataset(
     if the dataset has class names, else the largest label + 1.
     """
     xs, ys = [], []
-    for i in range(len(dataset)):
+    for i in range(len(dataset)):  # type: ignore[arg-type]  # torch's Dataset type declares no __len__
         item = dataset[i]
         if not isinstance(item, (tuple, list)) or len(item) != 2:
             raise ValueError(f"{name}: item {i} is not an (x, y) pair")

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -34,11 +34,12 @@ from datadiet.data.dataset import IndexedDataset
 from datadiet.inference import inference_model
 
 __all__ = [
-    "Batch", "Data", "DictBatches", "Forward", "Inputs", "LABEL_KEYS", "POSITION_KEY", "WithPositions", "call_model", "checked_logits", "describe", "first_line",
+    "Batch", "Data", "DictBatches", "Forward", "Inputs", "LABEL_KEYS", "POSITION_KEY", "WithPositions", "call_model",
+    "checked_logits", "describe", "first_line",
     "iter_batches", "labels_of", "logits_of", "num_examples", "score_examples", "to_device",
 ]
 
-Inputs = Union[Tensor, dict[str, Tensor]]
+Inputs = Tensor | dict[str, Tensor]
 """A batch of model inputs: a tensor ``(B, ...)`` (``model(x)``), or a dict of tensors (``model(**inputs)``)."""
 POSITION_KEY = "position"
 LABEL_KEYS = ("label", "labels")
@@ -120,7 +121,7 @@ class WithPositions(Dataset):
                          "tuple or a dict")
 
 
-Data = Union[IndexedDataset, tuple[Tensor, Tensor], Dataset, DataLoader, DictBatches]
+Data = IndexedDataset | tuple[Tensor, Tensor] | Dataset | DataLoader | DictBatches
 """Anything the scores accept; see the module docstring."""
 
 
@@ -166,7 +167,7 @@ def num_examples(data: Data) -> int:
     return len(dataset)
 
 
-def iter_batches(data: Data, *, batch_size: int, positions: Tensor | None = None) -> Iterator[Batch]:
+def iter_batches(data: Data, *, batch_size: int, positions: Tensor | None = None) -> Generator[Batch, None, None]:
     """Batches of ``data`` in order (a user's ``DataLoader``: in its own order and batch size).
 
     ``positions`` restricts the batches to those examples, in that order (not for a ``DataLoader``).
@@ -232,7 +233,7 @@ def _in_order(loader: DataLoader) -> bool:
     return type(loader.batch_sampler) is BatchSampler and isinstance(loader.batch_sampler.sampler, SequentialSampler)
 
 
-def _batches(loader: DataLoader, name: str) -> Iterator[Any]:
+def _batches(loader: DataLoader, name: str) -> Generator[Any, None, None]:
     """The loader's batches; a failure to collate the first one names what items must be.
 
     When the reading stops early (an error here or in the caller), the loader's worker processes are shut down at
@@ -414,8 +415,9 @@ def labels_of(data: Data) -> Tensor:
     key = adapter.label if adapter is not None else "label"
     if isinstance(key, str) and key in (getattr(dataset, "column_names", None) or ()):
         return _labels(dataset[key][:], None)  # [:] reads a Hugging Face column at once, not value by value
-    if isinstance(getattr(dataset, "targets", None), (Tensor, list)) and adapter is None:
-        return _labels(dataset.targets, None)
+    targets = getattr(dataset, "targets", None)
+    if isinstance(targets, (Tensor, list)) and adapter is None:
+        return _labels(targets, None)
     labels = torch.empty(num_examples(data), dtype=torch.long)
     for batch in iter_batches(data, batch_size=256):
         labels[batch.positions] = batch.labels

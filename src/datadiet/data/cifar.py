@@ -21,7 +21,7 @@ from datadiet.data.splits import Splits, make_split
 try:
     from numpy._core.multiarray import _reconstruct
 except ImportError:  # numpy < 2
-    from numpy.core.multiarray import _reconstruct
+    from numpy.core.multiarray import _reconstruct  # type: ignore[no-redef]
 
 __all__ = ["read_batch", "load_cifar"]
 

@@ -83,7 +83,7 @@ class IndexedDataset(torch.utils.data.Dataset):
         """Fingerprint of the inputs (a hash over all bytes: cheap next to any training)."""
         return fingerprint(self.x)
 
-    def subset(self, positions: np.ndarray | torch.Tensor, name: str | None = None) -> "IndexedDataset":
+    def subset(self, positions: np.ndarray | torch.Tensor, name: str | None = None) -> IndexedDataset:
         """The examples at ``positions`` (any order; returned in original order)."""
         pos = torch.as_tensor(np.asarray(positions), dtype=torch.long).sort().values
         pick = lambda t: None if t is None else t[pos]  # noqa: E731
@@ -104,6 +104,6 @@ class IndexedDataset(torch.utils.data.Dataset):
             )
         return pos
 
-    def to(self, device: torch.device | str) -> "IndexedDataset":
+    def to(self, device: torch.device | str) -> IndexedDataset:
         """Copy the inputs and labels to ``device`` (indices and masks stay on the CPU)."""
         return replace(self, x=self.x.to(device), y=self.y.to(device))

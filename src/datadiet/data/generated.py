@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def load_digits() -> Splits:
     bunch = sklearn_digits()
     x, y = bunch.images.astype(np.float32)[:, None], bunch.target
     cut = len(y) - DIGITS_TEST_SIZE
-    kw = {"name": "digits", "num_classes": 10, "classes": _DIGIT_NAMES}
+    kw: dict[str, Any] = {"name": "digits", "num_classes": 10, "classes": _DIGIT_NAMES}
     meta = {"source": "sklearn.datasets.load_digits"}
     return Splits(
         make_split(x[:cut], y[:cut], **kw, meta={**meta, "offset": 0}),
@@ -72,6 +73,6 @@ def _write_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub checks **kwds against allow_pickle
 
     atomic_write(path, write)

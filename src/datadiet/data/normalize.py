@@ -58,13 +58,11 @@ def standardize(splits: Splits) -> Splits:
     std = torch.where(std > 0, std, torch.ones_like(std))
     stats = {"mean": mean.tolist(), "std": std.tolist(), "normalized_by": f"{train.name} (N={len(train)})"}
 
-    def apply(ds: IndexedDataset | None) -> IndexedDataset | None:
-        if ds is None:
-            return None
+    def apply(ds: IndexedDataset) -> IndexedDataset:
         shape = (1, -1) + (1,) * (ds.x.dim() - 2)
         unit = _unit(ds.x)
         x = torch.empty(ds.x.shape, dtype=torch.float32).copy_(ds.x)
         x.sub_((mean * unit).view(shape).float()).div_((std * unit).view(shape).float())
         return replace(ds, x=x, meta={**ds.meta, **stats})
 
-    return Splits(apply(train), apply(splits.test), apply(splits.val))
+    return Splits(apply(train), apply(splits.test), None if splits.val is None else apply(splits.val))

@@ -82,7 +82,9 @@ def load_raw(name: str, data_dir: str | Path | None = None, *, download: bool = 
     if spec.data_dir and data_dir is None:
         raise ValueError(f"dataset {name!r} is read from files: pass data_dir, {spec.data_dir}")
     splits = spec.load(None if data_dir is None else Path(data_dir).expanduser(), download=download)
-    return Splits(*(None if ds is None else replace(ds, augment=spec.augment) for ds in splits))
+    augment = spec.augment
+    return Splits(replace(splits.train, augment=augment), replace(splits.test, augment=augment),
+                  None if splits.val is None else replace(splits.val, augment=augment))
 
 
 def load_splits(name: str, data_dir: str | Path | None = None, *, download: bool = False) -> Splits:

@@ -9,7 +9,7 @@ afresh at each checkpoint (``mode="dynamic"``: from the pruner's per-checkpoint 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -56,6 +56,7 @@ class AlwaysPlusSometimes(Policy):
     def select(
         self, tracker: LossTracker, k: int | None, generator: torch.Generator, groups: Sequence[Group]
     ) -> Selection:
+        assert k is not None  # check() refuses a policy without a budget
         draw = torch.Generator().manual_seed(self.seed) if self.mode == "static" else generator
         extra = self.sometimes[random_k(len(self.sometimes), k - len(self.always), draw)]
         return Selection.unweighted(torch.cat([self.always, extra]))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import ClassVar, Sequence
+from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 
@@ -30,7 +31,7 @@ class Selection:
     weights: torch.Tensor
 
     @classmethod
-    def unweighted(cls, positions: torch.Tensor) -> "Selection":
+    def unweighted(cls, positions: torch.Tensor) -> Selection:
         return cls(positions.long(), torch.ones(len(positions)))
 
 

@@ -11,7 +11,7 @@ scoring pass; examples never scored count as high-loss (kept) and do not enter t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

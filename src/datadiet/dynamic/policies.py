@@ -16,7 +16,7 @@ Hyper-parameter defaults: a = 0.8 is the paper's. eps = 0.1 and c = 1.0 are our 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -40,6 +40,7 @@ class RankingPolicy(Policy):
 
     def choose(self, priority: torch.Tensor | None, n: int, k: int, generator: torch.Generator) -> torch.Tensor:
         """Indices ``(k,)`` into one group of ``n`` candidates whose priorities are ``priority`` ``(n,)``."""
+        assert priority is not None  # a policy without priorities overrides choose
         return top_k(priority, k, generator)
 
     def select(
@@ -104,6 +105,7 @@ class EpsilonGreedy(RankingPolicy):
         return tracker.ema
 
     def choose(self, priority: torch.Tensor | None, n: int, k: int, generator: torch.Generator) -> torch.Tensor:
+        assert priority is not None  # priority() always gives one
         return epsilon_greedy(priority, k, self.eps, generator)
 
 

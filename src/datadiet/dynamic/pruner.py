@@ -27,7 +27,8 @@ short runs. ``DynamicPruner(..., **PAPER_OPTIONS)`` is the paper's Algorithm 1 e
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import torch

@@ -11,7 +11,7 @@ of highest posterior, the components sorted by their mean count: "never", "somet
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -25,7 +25,8 @@ def pool_counts(counts: Sequence[np.ndarray], num_checkpoints: int | Sequence[in
     arrays = [np.asarray(c, dtype=np.int64) for c in counts]
     if not arrays or any(a.shape != arrays[0].shape for a in arrays):
         raise ValueError("need at least one counts array, all of the same shape (N,)")
-    per_seed = [num_checkpoints] * len(arrays) if np.isscalar(num_checkpoints) else list(num_checkpoints)
+    per_seed = ([num_checkpoints] * len(arrays) if isinstance(num_checkpoints, (int, np.integer))
+                else list(num_checkpoints))
     if len(per_seed) != len(arrays):
         raise ValueError(f"{len(arrays)} counts arrays but {len(per_seed)} checkpoint numbers")
     return np.sum(arrays, axis=0), int(sum(per_seed))
@@ -42,7 +43,7 @@ def plot_selection_counts(counts: np.ndarray, fit: SelectionMixture, path: str |
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     edges = np.arange(-0.5, np.floor(fit.upper) + 1.5)
-    ax.hist(counts, bins=edges, density=True, color="0.8", label="examples")
+    ax.hist(counts, bins=edges.tolist(), density=True, color="0.8", label="examples")
     grid = np.linspace(0, fit.upper, 400)
     dens = np.exp(fit.weighted_logpdf(grid))
     expected = fit.expected_counts

@@ -159,6 +159,8 @@ def fit_selection_mixture(
                               bounds=bounds)
             if np.isfinite(result.fun) and (best is None or result.fun < best.fun):
                 best = result
+    if best is None:
+        raise ValueError(f"the mixture fit found no finite likelihood in {restarts} restart(s)")
     weights, means, stds = _unpack(best.x)
     order = np.argsort(_expected_counts(means, stds, float(upper)), kind="stable")
     return SelectionMixture(weights[order], means[order], stds[order], float(upper), -float(best.fun))

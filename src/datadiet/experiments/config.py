@@ -104,7 +104,7 @@ class DataConfig:
         return {**source, "options": dataclasses.asdict(self.options), "data_dir": self.data_dir}
 
     @classmethod
-    def from_dict(cls, values: dict) -> "DataConfig":
+    def from_dict(cls, values: dict) -> DataConfig:
         values = dict(values)
         return cls(options=DataOptions(**values.pop("options")), **values)
 

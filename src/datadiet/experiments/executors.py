@@ -106,8 +106,8 @@ def make_executor(
 ):
     """``"local"`` (sequential for one job, else a process pool of ``jobs``) or ``"ray"``
     (:class:`~datadiet.experiments.ray_executor.RayExecutor`: ``jobs`` concurrent tasks, None for no limit, of
-    ``cpus`` (default 1) and ``gpus`` each, ``max_retries`` (default 3) on lost workers, at ``address``). Each training run
-    is ``processes`` local processes (torchrun; :mod:`~datadiet.experiments.multiprocess`)."""
+    ``cpus`` (default 1) and ``gpus`` each, ``max_retries`` (default 3) on lost workers, at ``address``). Each training
+    run is ``processes`` local processes (torchrun; :mod:`~datadiet.experiments.multiprocess`)."""
     if kind not in EXECUTORS:
         raise ValueError(f"unknown executor {kind!r}; valid: {', '.join(EXECUTORS)}")
     if processes < 1:

@@ -99,7 +99,7 @@ class Experiment:
         needs = {need.key: need for figure in self.figures for need in figure.scores.values()}
         return list(needs.values())
 
-    def with_data(self, move: Callable[[DataConfig], DataConfig]) -> "Experiment":
+    def with_data(self, move: Callable[[DataConfig], DataConfig]) -> Experiment:
         """The experiment with ``move(DataConfig) -> DataConfig`` applied to every run's and figure's data."""
         runs = tuple(dataclasses.replace(r, data=move(r.data)) for r in self.runs)
         figures = tuple(dataclasses.replace(

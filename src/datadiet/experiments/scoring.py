@@ -77,7 +77,7 @@ class ScoreNeed:
         seeds = f"seed {self.seed0}" if self.runs == 1 else f"seeds {self.seed0}-{self.seed0 + self.runs - 1}"
         return f"{self.score} at {when}, {seeds}"
 
-    def parts(self) -> list["ScoreNeed"]:
+    def parts(self) -> list[ScoreNeed]:
         """The one-run sets this set is made of (the set itself for scores that need no network)."""
         if get_score(self.score).kind == "data":
             return [self]
@@ -103,7 +103,7 @@ class ScoreCache:
         self.folder = Path(folder)
 
     @property
-    def parts(self) -> "ScoreCache":
+    def parts(self) -> ScoreCache:
         return ScoreCache(self.folder / SCORE_PARTS_DIR)
 
     def has(self, key: str) -> bool:

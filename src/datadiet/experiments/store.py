@@ -109,7 +109,7 @@ class ResultStore:
         if found is None:
             raise ValueError("it has no table of runs")
 
-    def __enter__(self) -> "ResultStore":
+    def __enter__(self) -> ResultStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,6 +8,8 @@ comes from the global torch generator, so ``torch.manual_seed(s)`` before constr
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 from torch import nn
 
 __all__ = ["conv_output_size", "init_weights", "scale_width", "spatial_shape"]
@@ -28,6 +30,18 @@ def init_weights(model: nn.Module) -> None:
         elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
+
+
+@overload
+def spatial_shape(
+    input_shape: tuple[int, ...] | None, ndim: int, model: str, *, required: Literal[True]
+) -> tuple[int, ...]: ...
+
+
+@overload
+def spatial_shape(
+    input_shape: tuple[int, ...] | None, ndim: int, model: str, *, required: bool
+) -> tuple[int, ...] | None: ...
 
 
 def spatial_shape(

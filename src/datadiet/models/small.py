@@ -106,11 +106,11 @@ class MLP(nn.Module):
 def _conv_net(
     name: str, num_classes: int, in_channels: int, width: float, input_shape: tuple[int, ...] | None, **arch
 ) -> ConvNet:
-    spatial = spatial_shape(input_shape, 2, name, required=True)
-    if min(spatial) < 4:
-        raise ValueError(f"{name} max-pools twice and needs H, W >= 4, got input_shape {tuple(input_shape)}")
+    height, width_ = spatial_shape(input_shape, 2, name, required=True)
+    if min(height, width_) < 4:
+        raise ValueError(f"{name} max-pools twice and needs H, W >= 4, got input_shape {tuple(input_shape or ())}")
     channels = (scale_width(32, width), scale_width(64, width))
-    return ConvNet(in_channels, num_classes, spatial, channels, scale_width(128, width), **arch)
+    return ConvNet(in_channels, num_classes, (height, width_), channels, scale_width(128, width), **arch)
 
 
 def basic_cnn(

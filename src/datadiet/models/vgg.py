@@ -55,6 +55,6 @@ def vgg16(
     if spatial is not None and min(spatial) < min_size:
         raise ValueError(
             f"vgg16 max-pools {VGG16_CONFIG.count('M')} times and needs inputs of at least {min_size}x{min_size}, "
-            f"got input_shape {tuple(input_shape)}; use a ResNet or small_cnn for smaller images"
+            f"got input_shape {tuple(input_shape or ())}; use a ResNet or small_cnn for smaller images"
         )
     return VGG(VGG16_CONFIG, num_classes, in_channels, width)

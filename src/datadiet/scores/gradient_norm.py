@@ -129,7 +129,8 @@ def _plan(model: nn.Module, probe: Inputs) -> tuple[list[nn.Module], list[str]]:
     for n, m in owners:
         if not supports(m):
             by_type.setdefault(type(m).__name__, []).append(n)
-    reasons = [f"{len(names)} {kind} layer{'s' * (len(names) > 1)} (e.g. {names[0]!r})" for kind, names in by_type.items()]
+    reasons = [f"{len(names)} {kind} layer{'s' * (len(names) > 1)} (e.g. {names[0]!r})"
+               for kind, names in by_type.items()]
     owner_of: dict[int, str] = {}
     for n, m in owners:
         for p in m.parameters(recurse=False):

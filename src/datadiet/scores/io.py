@@ -100,7 +100,7 @@ class ScoreFile:
     @classmethod
     def from_runs(
         cls, runs: ScoreRuns, data: IndexedDataset, *, model: str = "", model_kwargs: dict | None = None
-    ) -> "ScoreFile":
+    ) -> ScoreFile:
         """A score file for ``runs`` computed on ``data`` with the network ``model`` (name and keyword arguments)."""
         return cls(
             method=runs.method, runs=runs.runs, seeds=runs.seeds, time_unit=runs.time_unit,
@@ -116,7 +116,7 @@ class ScoreFile:
     def from_recordings(
         cls, method: str, recordings: Sequence[DynamicsRecording | str | os.PathLike], data: IndexedDataset,
         **options: Any,
-    ) -> "ScoreFile":
+    ) -> ScoreFile:
         """The score file of the recorded score ``method`` derived from the runs' recordings, without training.
 
         ``recordings`` are those :func:`~datadiet.scores.score_runs` saved with ``recordings_dir`` (paths, read one
@@ -153,7 +153,7 @@ class ScoreFile:
         return write_record(path, {**arrays, "mean": self.mean}, self.metadata(), "score files")
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "ScoreFile":
+    def load(cls, path: str | os.PathLike) -> ScoreFile:
         """Read and validate a score file (no pickle); raises ``ValueError`` naming the file on any inconsistency."""
         path = Path(path)
         arrays, meta = _read(path)

@@ -4,7 +4,8 @@ All model scores run the network in evaluation mode (BatchNorm uses running stat
 ``torch.inference_mode`` on un-augmented inputs, in batches of ``batch_size`` (default: 1024 on accelerators, 128
 on the CPU, see :func:`~datadiet.inference.forward_batch_size`; a ``DataLoader`` keeps its own), and compute the
 score in float64 from the logits. ``data`` is anything :mod:`datadiet.data.batches` accepts: tensors, any
-``Dataset`` or ``DataLoader``, dict batches; it is streamed batch by batch. Every function returns a float64 array ``(N,)`` in the dataset's position order (= original order), and a
+``Dataset`` or ``DataLoader``, dict batches; it is streamed batch by batch. Every function returns a float64 array
+``(N,)`` in the dataset's position order (= original order), and a
 higher value always means harder / more important (kept by "prune the lowest").
 """
 

@@ -104,7 +104,7 @@ class DynamicsRecording:
         return write_record(path, arrays, self.metadata(), "recordings")
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "DynamicsRecording":
+    def load(cls, path: str | os.PathLike) -> DynamicsRecording:
         """Read and validate a recording (no pickle); raises ``ValueError`` naming the file on any inconsistency."""
         path = Path(path)
         arrays, meta = _read(path)

@@ -1,7 +1,8 @@
 """Static selection: arrays of scores in, sorted original-order positions out (no model needed).
 
 Scores have shape ``(N,)``, higher = harder / more important, ``+inf`` allowed, NaN an error. Every rule returns
-int64 positions sorted ascending; :func:`select` applies any rule by name (:data:`RULES`); see :mod:`datadiet.selection.budget` for the rounding, tie and class-balance
+int64 positions sorted ascending; :func:`select` applies any rule by name (:data:`RULES`); see
+:mod:`datadiet.selection.budget` for the rounding, tie and class-balance
 conventions and :mod:`datadiet.selection.io` for subset files.
 """
 

@@ -43,6 +43,7 @@ class TrainConfig:
         if (self.epochs is None) == (self.steps is None):
             raise ValueError("set exactly one budget: epochs or steps")
         budget = self.epochs if self.epochs is not None else self.steps
+        assert budget is not None  # exactly one of them is set (checked above)
         if budget <= 0:
             raise ValueError(f"the budget must be positive, got {self.budget_unit}={budget}")
         if self.stop_at is not None and not 0 <= self.stop_at <= budget:
@@ -70,7 +71,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
+    def from_dict(cls, values: dict) -> TrainConfig:
         """Build from a mapping; unknown keys are an error that lists the valid ones."""
         valid = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - valid)

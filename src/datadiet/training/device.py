@@ -25,7 +25,8 @@ def parse_device(text: str | torch.device | None) -> torch.device:
         raise ValueError(f"unknown device {str(text)!r}; valid: cpu, cuda, cuda:N, mps") from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"device {str(text)!r}: CUDA is not available (a CPU build of PyTorch, or no GPU); use cpu")
+            raise ValueError(f"device {str(text)!r}: CUDA is not available (a CPU build of PyTorch, or no GPU); "
+                             "use cpu")
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise ValueError(f"device {str(text)!r}: there are {torch.cuda.device_count()} CUDA device(s), "
                              f"cuda:0..cuda:{torch.cuda.device_count() - 1}")

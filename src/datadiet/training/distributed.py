@@ -79,7 +79,7 @@ class Replicas:
     rank: int = 0
 
     @classmethod
-    def current(cls) -> "Replicas":
+    def current(cls) -> Replicas:
         """From the process group, or one process outside one."""
         return cls(dist.get_world_size(), dist.get_rank()) if is_distributed() else cls()
 

@@ -1,7 +1,8 @@
 """A run's identity: every setting that changes its result, stored in its checkpoint and compared on resume.
 
 The trainer records its own settings (the training configuration, which examples it trains on, the training
-data's name, size and fingerprints, and the settings of each callback that has an ``identity()`` method); a caller adds what only it knows (the
+data's name, size and fingerprints, and the settings of each callback that has an ``identity()`` method); a caller
+adds what only it knows (the
 model and its options, how the data was made: noise rate, seeds, ...) as ``extra``. A resume with any of them
 changed is refused with a message naming the settings that differ, the caller's first.
 """
@@ -9,7 +10,7 @@ changed is refused with a message naming the settings that differ, the caller's 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ def run_identity(config: TrainConfig, data: IndexedDataset, positions: torch.Ten
     return _plain({"settings": dict(extra or {}), **own})
 
 
-def _callback_identity(callback: object) -> dict[str, Any]:
+def _callback_identity(callback: Any) -> dict[str, Any]:
     """A callback's type and the settings its ``identity()`` method returns (callbacks without one, which change
     nothing a resume could mix up, are left out)."""
     return {"type": type(callback).__name__, **callback.identity()}
@@ -59,13 +60,14 @@ def check_same_run(saved: Mapping[str, Any], now: Mapping[str, Any], out_dir: Pa
 
 def _settings(identity: Mapping[str, Any]) -> dict[str, Any]:
     """An identity as one flat dict: the caller's settings each whole, the trainer's sections flattened."""
-    identity = _plain(dict(identity))
-    extra = identity.pop("settings", {})
-    return {**{f"settings.{key}": value for key, value in extra.items()}, **_flat(identity)}
+    plain: dict[str, Any] = _plain(dict(identity))
+    extra = plain.pop("settings", {})
+    return {**{f"settings.{key}": value for key, value in extra.items()}, **_flat(plain)}
 
 
 def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
     """Nested dicts and lists as dotted keys: ``{"a": [{"b": 1}]}`` -> ``{"a.0.b": 1}``."""
+    items: Iterable[tuple[Any, Any]]
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):

@@ -38,7 +38,9 @@ class TrainerFn:
     @property
     def budget(self) -> int:
         """The full schedule's length in epochs or steps."""
-        return self.config.epochs if self.config.epochs is not None else self.config.steps
+        budget = self.config.epochs if self.config.epochs is not None else self.config.steps
+        assert budget is not None  # a TrainConfig has exactly one budget
+        return budget
 
     def describe(self, seed: int, stop_at: int) -> dict:
         """The configuration of the run with ``seed`` stopped at ``stop_at``, as a dict."""

@@ -67,13 +67,13 @@ class FigureType:
     def score_labels(self) -> tuple[str, ...]:
         return tuple(getattr(self, "scores", ()))
 
-    def check(self, where: str, runs: tuple[RunConfig, ...], methods: dict[str, list["Method"]]) -> None:
+    def check(self, where: str, runs: tuple[RunConfig, ...], methods: dict[str, list[Method]]) -> None:
         """Raise ``ValueError`` if the settings do not fit the experiment's runs and methods."""
 
     def check_data(self, where: str, data: DataConfig) -> None:
         """Raise ``ValueError`` if the figure cannot show scores computed on ``data`` (the [base] data)."""
 
-    def render(self, inputs: "FigureInputs", folder: Path) -> Rendered:
+    def render(self, inputs: FigureInputs, folder: Path) -> Rendered:
         raise NotImplementedError
 
 
@@ -97,7 +97,7 @@ class FigureSpec:
 class FigureInputs:
     """What a figure reads from an experiment folder: runs, cached scores, run folders and the training data."""
 
-    def __init__(self, results: "ExperimentResults", entry: dict, stem: str) -> None:
+    def __init__(self, results: ExperimentResults, entry: dict, stem: str) -> None:
         self.results, self.entry, self.stem = results, entry, stem
         self.cache = ScoreCache(results.folder / CACHE_DIR)
 

@@ -48,7 +48,7 @@ class CurvesFigure(FigureType):
         if bad or not self.panels:
             raise ValueError(f"plot.panels must be a non-empty list of {', '.join(PANELS)}, got {list(self.panels)}")
 
-    def check(self, where: str, runs: tuple[RunConfig, ...], methods: dict[str, list["Method"]]) -> None:
+    def check(self, where: str, runs: tuple[RunConfig, ...], methods: dict[str, list[Method]]) -> None:
         """The methods must be used by runs, and ``x`` an axis or a configuration key of some run."""
         used = {r.method.label for r in runs}
         unknown = [m for m in self.methods if m not in used]

@@ -41,7 +41,7 @@ class SelectionCountsFigure(FigureType):
         if self.restarts < 1:
             raise ValueError(f"restarts must be at least 1, got {self.restarts}")
 
-    def check(self, where: str, runs: tuple[RunConfig, ...], methods: dict[str, list["Method"]]) -> None:
+    def check(self, where: str, runs: tuple[RunConfig, ...], methods: dict[str, list[Method]]) -> None:
         """The methods must be dynamic methods that some run uses."""
         check_shown_methods(where, self.methods, runs, _KINDS, "dynamic")
 

@@ -67,7 +67,7 @@ class AlwaysSometimesParams(MethodParams):
     def reference(self) -> str:
         return self.source
 
-    def resolved(self, target: "Method") -> "AlwaysSometimesParams":
+    def resolved(self, target: Method) -> AlwaysSometimesParams:
         if not target.params.uses_keep:
             raise ValueError(f"source = {target.label!r}: policy {target.params.policy!r} sets its own size; "
                              "the source must select a fixed fraction")
@@ -109,6 +109,6 @@ def _save_groups(run_dir: Path, groups: dict[str, np.ndarray], upper: int) -> No
     """Keep the always / sometimes / never positions the run used (``groups.npz``, no pickle)."""
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
-            np.savez(f, upper=np.int64(upper), **groups)
+            np.savez(f, upper=np.int64(upper), **groups)  # type: ignore[arg-type]  # numpy's stub: see allow_pickle
 
     atomic_write(run_dir / GROUPS_FILE, write)

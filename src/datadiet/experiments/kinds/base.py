@@ -75,14 +75,14 @@ class MethodParams:
     """The kind of method :meth:`reference` must name (None: the kind refers to no other method)."""
 
     @classmethod
-    def from_table(cls, table: dict, where: str) -> "MethodParams":
+    def from_table(cls, table: dict, where: str) -> MethodParams:
         """The parameters from a recipe's ``[methods.LABEL]`` table (without ``kind``); unknown keys are errors."""
         return build(cls, table, where)
 
     def check(self, run: RunConfig) -> None:
         """Raise ``ValueError`` if the parameters do not fit ``run`` (its schedule, budget or size)."""
 
-    def static_scores(self) -> "StaticParams | None":
+    def static_scores(self) -> StaticParams | None:
         """The cached static scores the method reads, or None."""
         return None
 
@@ -94,7 +94,7 @@ class MethodParams:
         """The label of another method of the recipe these parameters refer to, or None."""
         return None
 
-    def resolved(self, target: "Method") -> "MethodParams":
+    def resolved(self, target: Method) -> MethodParams:
         """A copy with the referred method's parameters filled in (part of the run's identity)."""
         raise ValueError(f"{type(self).__name__} refers to no other method")
 

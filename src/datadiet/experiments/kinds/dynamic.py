@@ -65,7 +65,7 @@ class DynamicParams(MethodParams):
             raise ValueError(f"init_from: policy {self.policy!r} uses no scores to start from")
 
     @classmethod
-    def from_table(cls, table: dict, where: str) -> "DynamicParams":
+    def from_table(cls, table: dict, where: str) -> DynamicParams:
         """Split a flat recipe table into the pruner's options and the policy's hyper-parameters."""
         if "policy" not in table:
             raise ValueError(f"{where} needs 'policy'")
@@ -96,7 +96,7 @@ class DynamicParams(MethodParams):
     def reference(self) -> str | None:
         return self.init_from
 
-    def resolved(self, target: "Method") -> "DynamicParams":
+    def resolved(self, target: Method) -> DynamicParams:
         if get_score(target.params.score).kind == "training":
             raise ValueError(f"init_from = {target.label!r}: a dynamic policy starts from finite scores, not "
                              f"{target.params.score!r} (+inf for never-learned examples)")

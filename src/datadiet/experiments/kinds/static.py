@@ -73,7 +73,7 @@ class StaticParams(MethodParams):
         if self.rule == "ccs" and self.beta + run.keep > 1 + 1e-9:
             raise ValueError(f"ccs needs beta + keep <= 1, got {self.beta} + {run.keep}")
 
-    def static_scores(self) -> "StaticParams":
+    def static_scores(self) -> StaticParams:
         return self
 
     def time_point(self, epochs: int) -> int:
