@@ -107,3 +107,14 @@ def test_list_shows_every_name_with_a_description(capsys, what, names):
     assert main(["list", what]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert all(any(line.split()[0] == n and len(line.split()) > 1 for line in lines) for n in names)
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly():
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "datadiet.cli", "recipes", "list"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # like `| head` that has read enough, before the command writes
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0 and stderr == ""

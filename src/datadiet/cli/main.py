@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(quiet=args.quiet)
     try:
         return int(args.run(args) or 0)
+    except BrokenPipeError:  # whoever read the output stopped (`datadiet list scores | head`): end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ValueError, FileNotFoundError, TrainingDiverged, ConnectionError, *_PATH_ERRORS) as error:
         if _debug(args) or (isinstance(error, _PATH_ERRORS) and error.filename is None):
             raise
