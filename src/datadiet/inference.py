@@ -25,7 +25,9 @@ def inference_model(model: nn.Module, x: object, device: torch.device) -> tuple[
     images = isinstance(x, torch.Tensor) and x.dim() == 4
     if device.type != "cpu" or not images or not any(isinstance(m, nn.Conv2d) for m in model.modules()):
         return model, torch.contiguous_format
-    return copy.deepcopy(model).to(memory_format=torch.channels_last), torch.channels_last
+    # Module.to takes memory_format at runtime; the stub's overloads leave it out.
+    converted = copy.deepcopy(model).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    return converted, torch.channels_last
 
 
 @contextlib.contextmanager

@@ -191,6 +191,14 @@ def test_spawn_barriers_checks_times(blobs) -> None:
         spawn_barriers(bn_mlp(), blobs, TrainConfig(epochs=3), [1], score_epoch=4)
 
 
+def test_spawn_barriers_needs_exactly_two_child_seeds(blobs) -> None:
+    # Three seeds with two distinct values used to pass the check and fail after the parent's training.
+    for seeds in [(1, 1), (1, 1, 2), (1, 2, 3)]:
+        with pytest.raises(ValueError, match="two different child seeds"):
+            spawn_barriers(bn_mlp(), blobs, TrainConfig(epochs=3, **FAST), [0], score_epoch=1, subset_size=20, child_seeds=seeds,
+                           device="cpu", progress=False)
+
+
 def test_plot_error_barriers(tmp_path: Path) -> None:
     path = plot_error_barriers([0, 1, 2], {"highest": [0.3, 0.1, 0.0], "random": [[0.2, 0.1, 0.0], [0.1, 0.0, 0.0]]},
                                tmp_path / "fig4.png")

@@ -127,8 +127,9 @@ def spawn_barriers(
         raise ValueError(f"score_epoch must be in [0, {config.epochs}], got {score_epoch}")
     if not 0 < subset_size <= len(train_data):
         raise ValueError(f"subset_size must be in [1, {len(train_data)}], got {subset_size}")
-    if len(set(child_seeds)) != 2:
+    if len(child_seeds) != 2 or len(set(child_seeds)) != 2:
         raise ValueError(f"need two different child seeds, got {child_seeds!r}")
+    seed_a, seed_b = child_seeds
     device = torch.device(device) if device is not None else default_device()
     folder = (lambda name: Path(out_dir) / name) if out_dir is not None else (lambda name: None)
     recorder = StateRecorder({*spawns, score_epoch})
@@ -141,14 +142,14 @@ def spawn_barriers(
     eval_sets |= {"test": test_data} if test_data is not None else {}
     rows: dict[str, list[np.ndarray]] = {name: [] for name in eval_sets}
     for t in tqdm(spawns, desc="spawn", disable=not progress, leave=False):
-        children = [train_child(model, recorder.states[t], train_data, config, start_epoch=t, seed=s,
-                                out_dir=folder(f"child-e{t}-s{s}"), device=device) for s in child_seeds]
-        errors = interpolation_errors(model, *children, eval_sets, bn_data=train_data if recompute_bn else None,
+        child_a, child_b = (train_child(model, recorder.states[t], train_data, config, start_epoch=t, seed=s,
+                                        out_dir=folder(f"child-e{t}-s{s}"), device=device) for s in (seed_a, seed_b))
+        errors = interpolation_errors(model, child_a, child_b, eval_sets, bn_data=train_data if recompute_bn else None,
                                       alphas=alphas, bn_examples=bn_examples, seed=subset_seed, device=device)
         for name, e in errors.items():
             rows[name].append(e)
     return SpawnBarriers(spawns, tuple(float(a) for a in alphas), {k: np.stack(v) for k, v in rows.items()},
-                         subsets, score_epoch, tuple(child_seeds))
+                         subsets, score_epoch, (seed_a, seed_b))
 
 
 def seeded_spawn_barriers(

@@ -37,14 +37,14 @@ __all__ = [
 ]
 
 
-def rank_windows(scores: ArrayLike, ranks: Sequence[int], window: int = 100) -> np.ndarray:
+def rank_windows(scores: ArrayLike, ranks: ArrayLike, window: int = 100) -> np.ndarray:
     """Positions of the ``window`` examples at ranks ``r .. r + window - 1`` (ascending score): ``(R, window)``."""
     s = check_scores(scores)
     order = np.argsort(s, kind="stable")
     return np.stack([order[start : start + window] for start in check_ranks(ranks, len(s), window)])
 
 
-def check_ranks(ranks: Sequence[int], num_examples: int, window: int = 100) -> np.ndarray:
+def check_ranks(ranks: ArrayLike, num_examples: int, window: int = 100) -> np.ndarray:
     """``ranks`` as int64 after checking that each window of ``window`` examples fits in ``num_examples``."""
     if not isinstance(window, (int, np.integer)) or not 0 < window <= num_examples:
         raise ValueError(f"window must be an integer in [1, {num_examples}], got {window!r}")
@@ -69,7 +69,7 @@ def velocity_sweep(
     states: Sequence[Mapping[str, Tensor]],
     data: IndexedDataset,
     scores: ArrayLike,
-    ranks: Sequence[int],
+    ranks: ArrayLike,
     *,
     window: int = 100,
     chunk_examples: int = 10,

@@ -141,7 +141,7 @@ def _plan(model: nn.Module, probe: Inputs) -> tuple[list[nn.Module], list[str]]:
         reasons.append("the inputs are a dict, not one tensor")
     elif not probe.is_floating_point():
         reasons.append(f"the inputs are {probe.dtype}, not floating point")
-    if not reasons:
+    elif not reasons:
         reasons += _probe(model, owners, probe)
     if reasons:
         reasons.append("supported layers: " + ", ".join(t.__name__ for t in LAYER_TYPES))
@@ -196,9 +196,9 @@ class _Recorder:
 
     def _flush(self, module: nn.Module) -> None:
         calls = self.calls.pop(module)
-        done = [c for c in calls if c[1] is not None]
+        done = [(x, g) for x, g in calls if x is not None and g is not None]  # the input is never None
         if done:
-            self.sq += layer_sq_norms(module, [c[0] for c in done], [c[1] for c in done])
+            self.sq += layer_sq_norms(module, [x for x, _ in done], [g for _, g in done])
         for c in calls:  # the gradient hooks live as long as the graph: drop their tensors now
             c.clear()
 

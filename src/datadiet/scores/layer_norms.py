@@ -25,6 +25,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.grad import conv1d_weight, conv2d_weight
+from torch.nn.modules.batchnorm import _BatchNorm
 
 __all__ = ["LAYER_TYPES", "layer_sq_norms", "supports"]
 
@@ -51,10 +53,12 @@ def layer_sq_norms(module: nn.Module, inputs: list[Tensor], grads: list[Tensor])
         return _conv(module, inputs, grads)
     if isinstance(module, nn.Linear):
         return _linear(module, inputs, grads)
-    return _batch_norm(module, inputs, grads)
+    if isinstance(module, _BatchNorm):
+        return _batch_norm(module, inputs, grads)
+    raise TypeError(f"no per-example gradient norms for {type(module).__name__} (see supports())")
 
 
-def _trainable(p: nn.Parameter | None) -> bool:
+def _trainable(p: Tensor | None) -> bool:
     return p is not None and p.requires_grad
 
 
@@ -98,23 +102,27 @@ def _conv(module: nn.Conv1d | nn.Conv2d, inputs: list[Tensor], grads: list[Tenso
     return sq
 
 
-def _batch_norm(module: nn.modules.batchnorm._BatchNorm, inputs: list[Tensor], grads: list[Tensor]) -> Tensor:
+def _batch_norm(module: _BatchNorm, inputs: list[Tensor], grads: list[Tensor]) -> Tensor:
     """Per-example ``sum_s g * (x - mean) / std`` (weight) and ``sum_s g`` (bias) over each channel's positions."""
     batch, channels = len(inputs[0]), module.num_features
-    inv_std = torch.rsqrt(module.running_var + module.eps)
-    weight_grad = bias_grad = 0
+    mean, var = module.running_mean, module.running_var
+    if mean is None or var is None:
+        raise ValueError(f"{type(module).__name__} without running statistics (track_running_stats=False) "
+                         "normalizes with batch statistics: its examples' gradients are not separable")
+    inv_std = torch.rsqrt(var + module.eps)
+    weight_grads, bias_grads = [], []
     for x, g in zip(inputs, grads):
         g = g.reshape(batch, channels, -1)
         g_sum = g.sum(2)
-        bias_grad = bias_grad + g_sum
+        bias_grads.append(g_sum)
         if _trainable(module.weight):
             g_x = torch.einsum("bcs,bcs->bc", g, x.reshape(batch, channels, -1))
-            weight_grad = weight_grad + (g_x - module.running_mean * g_sum) * inv_std
+            weight_grads.append((g_x - mean * g_sum) * inv_std)
     sq = torch.zeros(batch, dtype=torch.float64, device=inputs[0].device)
     if _trainable(module.weight):
-        sq += _sq_sum(weight_grad)
+        sq += _sq_sum(_sum(weight_grads))
     if _trainable(module.bias):
-        sq += _sq_sum(bias_grad)
+        sq += _sq_sum(_sum(bias_grads))
     return sq
 
 
@@ -143,7 +151,7 @@ def _conv_weight_grads(module: nn.Conv1d | nn.Conv2d, x: Tensor, grad: Tensor) -
     """
     x, padding = _padded(module, x)
     batch = len(x)
-    weight_grad = torch.nn.grad.conv1d_weight if isinstance(module, nn.Conv1d) else torch.nn.grad.conv2d_weight
+    weight_grad = conv1d_weight if isinstance(module, nn.Conv1d) else conv2d_weight
     w = weight_grad(
         x.reshape(1, -1, *x.shape[2:]), (batch * module.out_channels, *module.weight.shape[1:]),
         grad.reshape(1, -1, *grad.shape[2:]), module.stride, padding, module.dilation, batch * module.groups,
@@ -153,13 +161,13 @@ def _conv_weight_grads(module: nn.Conv1d | nn.Conv2d, x: Tensor, grad: Tensor) -
 
 def _explicit_padding(module: nn.Conv1d | nn.Conv2d) -> list[int]:
     """``F.pad`` amounts (last axis first) equal to the module's padding, including "same" and "valid"."""
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for i, (k, d) in enumerate(zip(module.kernel_size, module.dilation)):
         if module.padding == "same":
             total = d * (k - 1)
             pairs.append((total // 2, total - total // 2))
         else:
-            p = 0 if module.padding == "valid" else module.padding[i]
+            p = 0 if isinstance(module.padding, str) else module.padding[i]  # a string here is "valid"
             pairs.append((p, p))
     return [v for pair in reversed(pairs) for v in pair]
 

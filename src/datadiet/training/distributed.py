@@ -17,6 +17,7 @@ import hashlib
 import math
 import os
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -26,6 +27,8 @@ from torch import nn
 from datadiet.dynamic.distributed import is_distributed, shard, shard_length
 
 __all__ = ["Replicas", "init_from_env", "is_main_process", "selection_sha"]
+
+T = TypeVar("T")
 
 
 def init_from_env(device: str | None) -> str | None:
@@ -139,7 +142,7 @@ class Replicas:
         dist.all_gather_object(values, value)
         return values
 
-    def from_main(self, value: object) -> object:
+    def from_main(self, value: T) -> T:
         """Rank 0's ``value`` on every rank."""
         if self.world == 1:
             return value

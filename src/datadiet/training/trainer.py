@@ -17,6 +17,7 @@ on across all ranks.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +66,7 @@ def train(
     test_data: IndexedDataset | None = None,
     subset: np.ndarray | torch.Tensor | None = None,
     callbacks: Sequence[Callback] = (),
-    out_dir: str | Path | None = None,
+    out_dir: str | os.PathLike | None = None,
     device: torch.device | str | None = None,
     identity: Mapping[str, Any] | None = None,
 ) -> TrainResult:
@@ -112,7 +113,8 @@ class _Run:
             weight_decay=config.weight_decay,
         )
         self.scaler = torch.amp.GradScaler(device.type) if needs_grad_scaler(config.precision, device) else None
-        self.epoch, self.step, self.history, self.cost = 0, 0, [], RunCost()
+        self.epoch, self.step, self.cost = 0, 0, RunCost()
+        self.history: list[dict] = []
         self.out_dir: Path | None = None
         self.identity: dict = {}
         self.replicas = Replicas.current()
@@ -198,12 +200,12 @@ class _Run:
             seen += len(idx)
             bar.update(1)
         self.cost.train_seconds += _elapsed(start, self.device)
-        loss_sum, correct, seen = self.replicas.total(loss_sum, correct, seen)
-        seen = int(seen)
-        self.cost.samples_forward += seen
-        self.cost.samples_backward += seen
-        self._epoch_stats = {"train_loss": float(loss_sum) / max(seen, 1),
-                             "train_accuracy": float(correct) / max(seen, 1), "examples": seen,
+        total_loss, total_correct, total_seen = self.replicas.total(loss_sum, correct, seen)
+        examples = int(total_seen)
+        self.cost.samples_forward += examples
+        self.cost.samples_backward += examples
+        self._epoch_stats = {"train_loss": total_loss / max(examples, 1),
+                             "train_accuracy": total_correct / max(examples, 1), "examples": examples,
                              **self._selection_record(order)}
 
     def _step(self, idx: torch.Tensor, aug: torch.Generator, progress: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -266,7 +268,7 @@ class _Run:
         for cb in self.callbacks:
             _call(cb, "on_epoch_end", self.epoch - 1, self.model)
         if self.out_dir is not None and self.replicas.main:
-            self._save()
+            self._save(self.out_dir)
         self.replicas.barrier()
 
     def _check_finite(self) -> None:
@@ -291,7 +293,7 @@ class _Run:
         self.cost.scoring_forward = sum(int(getattr(cb, "scoring_forward", 0)) for cb in self.callbacks)
 
     # -- checkpoints --------------------------------------------------------------------------------------
-    def _save(self) -> None:
+    def _save(self, out_dir: Path) -> None:
         state = {
             "identity": self.identity, "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(), "epoch": self.epoch, "step": self.step,
@@ -299,22 +301,24 @@ class _Run:
             "callbacks": [cb.state_dict() if hasattr(cb, "state_dict") else {} for cb in self.callbacks],
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
         }
-        save_checkpoint(self.out_dir / CHECKPOINT, state)
+        save_checkpoint(out_dir / CHECKPOINT, state)
         text = _jsonl(self.history)
-        atomic_write(self.out_dir / "log.jsonl", lambda tmp: Path(tmp).write_text(text))
+        atomic_write(out_dir / "log.jsonl", lambda tmp: Path(tmp).write_text(text))
 
     def resume(self) -> None:
         """Continue from ``out_dir``'s checkpoint if there is one; it must come from a run with the same settings.
         Temporary files a killed run left are removed."""
-        path = self.out_dir / CHECKPOINT
-        if self.out_dir.exists() and not self.out_dir.is_dir():
-            raise ValueError(f"--out {self.out_dir} is a file, not a folder")
+        out_dir = self.out_dir
+        assert out_dir is not None, "resume() is only called once out_dir is set"
+        path = out_dir / CHECKPOINT
+        if out_dir.exists() and not out_dir.is_dir():
+            raise ValueError(f"--out {out_dir} is a file, not a folder")
         if not path.exists():
-            remove_stale_temps(self.out_dir)
+            remove_stale_temps(out_dir)
             return
         state = load_checkpoint(path)
-        check_same_run(state["identity"], self.identity, self.out_dir)
-        remove_stale_temps(self.out_dir)
+        check_same_run(state["identity"], self.identity, out_dir)
+        remove_stale_temps(out_dir)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scaler is not None and state["scaler"]:
