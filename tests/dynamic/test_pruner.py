@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from datadiet.dynamic import PAPER_OPTIONS, DynamicPruner, UCB
+from datadiet.dynamic.base import Policy, Selection
 from datadiet.selection.budget import class_budgets
 
 N = 103
@@ -162,3 +166,26 @@ def test_bad_arguments_fail_at_construction(kwargs, message):
     args = {"policy": "ucb", "keep": 0.3, "period": 2, "labels": LABELS, **kwargs}
     with pytest.raises(ValueError, match=message):
         DynamicPruner(N, **args)
+
+
+def test_a_policy_that_sets_its_own_size_is_not_class_balanced_by_default():
+    # The default class balance (and an explicit one) needs a fixed budget k to split over classes; a policy
+    # that sets its own size used to get class_balanced=True by default and fail with a TypeError.
+    @dataclass(frozen=True)
+    class KeepEven(Policy):
+        name: ClassVar[str] = "keep-even"
+        needs_scores: ClassVar[bool] = False
+        fixed_budget: ClassVar[bool] = False
+
+        def select(self, tracker, k, generator, groups):
+            return Selection.unweighted(torch.arange(0, N, 2))
+
+        def expected_size(self, tracker, k):
+            return (N + 1) // 2
+
+    pruner = DynamicPruner(N, policy=KeepEven(), period=1, labels=LABELS, warmup_epochs=0)
+    assert not pruner.class_balanced
+    pruner.set_epoch(0)
+    assert sorted(pruner) == list(range(0, N, 2))
+    with pytest.raises(ValueError, match="no class-balanced variant"):
+        DynamicPruner(N, policy=KeepEven(), period=1, labels=LABELS, class_balanced=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import Field, asdict, dataclass
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 
@@ -49,6 +49,7 @@ class Policy:
     fixed_budget: ClassVar[bool] = True
     class_balanced_ok: ClassVar[bool] = True
     reweights: ClassVar[bool] = False
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]  # set by @dataclass on every subclass
 
     @property
     def ema_alpha(self) -> float:
@@ -65,6 +66,8 @@ class Policy:
 
     def expected_size(self, tracker: LossTracker, k: int | None) -> int:
         """How many examples a selection made now would keep (``k`` for fixed-budget policies)."""
+        if k is None:
+            raise NotImplementedError(f"policy {self.name!r} sets its own size: it must define expected_size")
         return int(k)
 
     def select(

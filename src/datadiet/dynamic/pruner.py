@@ -58,10 +58,12 @@ def _final_epochs(policy: Policy, epochs: int | None, count: int | None, fractio
         return count
     fraction = policy.final_fraction if fraction is None else fraction
     check_range("final_full_fraction", fraction, 0.0, 1.0, low_open=False, high_open=True)
-    if fraction and epochs is None:
+    if not fraction:
+        return 0
+    if epochs is None:
         raise ValueError(f"a final full-data fraction ({fraction:g}, policy {policy.name!r}) needs epochs=...; "
                          "or pass final_full_epochs=0")
-    return fraction_count(fraction, epochs) if fraction else 0
+    return fraction_count(fraction, epochs)
 
 
 class DynamicPruner(Sampler[int]):
@@ -140,8 +142,8 @@ class DynamicPruner(Sampler[int]):
 
     def _balanced(self, class_balanced: bool | None) -> bool:
         if class_balanced is None:
-            class_balanced = self.policy.class_balanced_ok
-        if class_balanced and not self.policy.class_balanced_ok:
+            class_balanced = self.policy.class_balanced_ok and self.policy.fixed_budget
+        if class_balanced and not (self.policy.class_balanced_ok and self.policy.fixed_budget):
             raise ValueError(f"policy {self.policy.name!r} has no class-balanced variant; use class_balanced=False")
         if class_balanced and self.labels is None:
             raise ValueError("class-balanced selection (the default for this policy) needs labels=(N,) class "
@@ -149,10 +151,12 @@ class DynamicPruner(Sampler[int]):
         return bool(class_balanced)
 
     def _groups(self) -> list[Group]:
-        if not self.class_balanced:
-            return [(torch.arange(self.num_examples), self.k)]
-        classes, budgets = class_budgets(self.labels.numpy(), self.k)
-        return [((self.labels == int(c)).nonzero().squeeze(1), int(b)) for c, b in zip(classes, budgets) if b]
+        if not self.class_balanced:  # a policy that sets its own size may select up to all N
+            return [(torch.arange(self.num_examples), self.k if self.k is not None else self.num_examples)]
+        labels, k = self.labels, self.k
+        assert labels is not None and k is not None  # _balanced() allows class balance only with both
+        classes, budgets = class_budgets(labels.numpy(), k)
+        return [((labels == int(c)).nonzero().squeeze(1), int(b)) for c, b in zip(classes, budgets) if b]
 
     def config(self) -> dict:
         """Everything that determines the selections (compared when a state dict is loaded)."""
