@@ -121,6 +121,16 @@ def test_bad_references_say_what_is_wrong(tables, message):
         expand(merge(BASE, tables))
 
 
+@pytest.mark.parametrize("rule", [{"rule": "sliding_window", "offset": 0.5}, {"rule": "ccs", "beta": 0.1}])
+def test_a_policy_that_sets_its_own_size_starts_from_scores_of_a_rule_with_fractions(rule):
+    experiment = expand(merge(BASE, {
+        "methods": {"s": {"kind": "static", "score": "el2n", **rule},
+                    "ib": {"kind": "dynamic", "policy": "infobatch", "init_from": "s"}},
+        "grid": {"method": ["ib"]}}))
+    (run,) = experiment.runs
+    assert run.keep is None and run.method.params.init_scores.rule == rule["rule"]
+
+
 def test_a_list_parameter_takes_a_list_of_lists_as_alternatives():
     one = expand(BASE)
     assert {r.method.params.source_seeds for r in one.runs if r.method.kind == "always_sometimes"} == {(0, 1)}

@@ -52,7 +52,7 @@ EPOCH_BUDGETS = ("epochs", "samples")
 RUN_KEYS = ("method", "keep", "seed", "budget", "epochs", "data", "model", "train")
 _SET_BY_RUN = ("epochs", "steps", "stop_at", "seed", "progress")
 TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name not in _SET_BY_RUN)
-SOURCES = {
+SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
     "data": (("dataset", "data_dir"), ("loader", "options")), "model": (("name", "width"), ("factory", "options")),
 }
 """The alternative sources of a data or model table, each with the keys that go with it (a recipe table naming
@@ -148,13 +148,17 @@ class ModelConfig:
 
     def describe(self) -> tuple[str, dict]:
         """The network's name (or factory) and its keyword arguments, as score files record them."""
-        return (self.name, {"width": self.width}) if self.factory is None else (self.factory, dict(self.options))
+        if self.factory is not None:
+            return self.factory, dict(self.options)
+        assert self.name is not None  # __post_init__: a model without a factory has a built-in name
+        return self.name, {"width": self.width}
 
     def build(self, data: IndexedDataset, seed: int) -> nn.Module:
         """A fresh network for ``data``, its initialization drawn from ``seed``."""
         torch.manual_seed(seed)
         if self.factory is not None:
             return build_model(self.factory, self.options, data.num_classes, data.input_shape)
+        assert self.name is not None  # __post_init__: a model without a factory has a built-in name
         return create_model(self.name, data.num_classes, data.in_channels, width=self.width,
                             input_shape=data.input_shape)
 
@@ -204,6 +208,13 @@ class RunConfig:
     def run_id(self) -> str:
         """Hash of :meth:`to_dict` (16 hex characters)."""
         return config_hash(self.to_dict())
+
+    @property
+    def keep_fraction(self) -> float:
+        """``keep`` of a run whose method takes it (checked at construction); ``ValueError`` for the others."""
+        if self.keep is None:
+            raise ValueError(f"method {self.method.label!r} sets no keep fraction")
+        return self.keep
 
     @property
     def train_epochs(self) -> int:

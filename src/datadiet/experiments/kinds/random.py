@@ -22,7 +22,7 @@ class RandomParams(MethodParams):
     def plan(self, run: RunConfig, splits: Splits, context: PlanContext) -> Plan:
         train = splits.train
         labels = train.y.numpy() if self.class_balanced else None
-        positions = random_subset(len(train), run.keep, seed=run.seed, labels=labels)
+        positions = random_subset(len(train), run.keep_fraction, seed=run.seed, labels=labels)
         save_positions(context, positions, train, "random_subset",
                        {"keep": run.keep, "class_balanced": self.class_balanced}, seed=run.seed)
         return Plan(subset=positions)

@@ -68,6 +68,8 @@ class StaticParams(MethodParams):
         """The time point must fall in the run's schedule and the rule's fractions must fit."""
         if self.at is not None and self.at > run.epochs:
             raise ValueError(f"at = {self.at} is past the end of the {run.epochs}-epoch schedule")
+        if run.keep is None:  # a dynamic policy that sets its own size starts from the scores, not the rule
+            return
         if self.rule == "sliding_window" and self.offset + run.keep > 1 + 1e-9:
             raise ValueError(f"sliding_window needs offset + keep <= 1, got {self.offset} + {run.keep}")
         if self.rule == "ccs" and self.beta + run.keep > 1 + 1e-9:
@@ -89,7 +91,7 @@ class StaticParams(MethodParams):
         train = splits.train
         scores, plan = run_scores(run, splits, context)
         labels = train.y.numpy() if self.class_balanced else None
-        plan.subset = self.select(scores.mean, run.keep, run.seed, labels)
+        plan.subset = self.select(scores.mean, run.keep_fraction, run.seed, labels)
         save_positions(context, plan.subset, train, self.rule, {"keep": run.keep, **dataclasses.asdict(self)},
                        seed=run.seed, scores=scores.metadata())
         return plan
