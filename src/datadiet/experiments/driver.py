@@ -10,6 +10,7 @@ checkpoint removed; a failed part or required run fails the runs that wait for i
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +53,7 @@ class Driver:
         self.after: dict[str, list[RunConfig]] = defaultdict(list)  # run id -> runs waiting for it
         self.blocked: dict[str, set[str]] = {}  # run id -> ids of the required runs not finished yet
 
-    def run(self, pending: list[RunConfig], name: str, progress: bool, needs: list[ScoreNeed] = ()) -> None:
+    def run(self, pending: list[RunConfig], name: str, progress: bool, needs: Iterable[ScoreNeed] = ()) -> None:
         """Run ``pending`` and compute the score sets ``needs`` (those no run waits for: figures)."""
         with tqdm(total=self.summary.total, initial=self.summary.skipped, desc=name, unit="run",
                   disable=not progress, dynamic_ncols=True) as self.bar:

@@ -24,6 +24,8 @@ given in time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -66,22 +68,22 @@ class Estimate:
     runs: dict[str, float]
     scores: dict[str, tuple[str, float]]
 
-    def total(self, skip_runs: set[str] = frozenset(), skip_scores: set[str] = frozenset()) -> float:
+    def total(self, skip_runs: AbstractSet[str] = frozenset(), skip_scores: AbstractSet[str] = frozenset()) -> float:
         """Epochs of everything not in the skip sets (finished runs, cached scores)."""
         return (sum(v for k, v in self.runs.items() if k not in skip_runs)
                 + sum(v for k, (_, v) in self.scores.items() if k not in skip_scores))
 
 
-def estimate(runs: tuple[RunConfig, ...] | list[RunConfig], needs: list[ScoreNeed] = ()) -> Estimate:
+def estimate(runs: Sequence[RunConfig], needs: Iterable[ScoreNeed] = ()) -> Estimate:
     """The estimate of every run and of every distinct set of static scores (the runs' and ``needs``).
 
     Sets that share one-run parts (the same score, time and seeds) are charged for each part once, by the
     first set that uses it.
     """
-    needs = {need.key: need for need in [*map(score_need, runs), *needs] if need is not None}
+    by_key = {need.key: need for need in [*map(score_need, runs), *needs] if need is not None}
     counted: set[str] = set()
     scores = {}
-    for key, need in needs.items():
+    for key, need in by_key.items():
         parts = [p for p in need.parts() if p.key not in counted]
         counted.update(p.key for p in parts)
         scores[key] = (need.label, sum(score_epochs(p) for p in parts))

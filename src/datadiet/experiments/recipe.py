@@ -136,7 +136,7 @@ def merge(base: dict, override: dict, _key: str | None = None) -> dict:
     ``dataset``, ``factory`` or ``name``) first drops the keys of the other from ``base``'s.
     """
     out = copy.deepcopy(base)
-    for source, other in itertools.permutations(SOURCES.get(_key, ()), 2):
+    for source, other in itertools.permutations(() if _key is None else SOURCES.get(_key, ()), 2):
         if source[0] in override:
             out = {k: v for k, v in out.items() if k not in other}
     for key, value in override.items():

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -60,7 +60,7 @@ class ScoreNeed:
 
     def identity(self) -> dict:
         kind = get_score(self.score).kind
-        identity = {"score": self.score, "data": self.data.identity()}
+        identity: dict[str, Any] = {"score": self.score, "data": self.data.identity()}
         if kind != "data":
             identity.update(at=self.at, runs=self.runs, seed0=self.seed0, model=self.model.identity())
         if kind != "data" and self.at > 0:

@@ -78,7 +78,7 @@ def datasets(experiment: Experiment) -> set[DataConfig]:
 
 def reads_files(data: DataConfig) -> bool:
     """Whether ``data`` is a built-in dataset read from files (and so takes a data folder)."""
-    return data.loader is None and bool(get_spec(data.dataset).data_dir)
+    return data.loader is None and data.dataset is not None and bool(get_spec(data.dataset).data_dir)
 
 
 def _check_folder(out: Path, experiment: Experiment) -> None:
@@ -102,6 +102,7 @@ def _check_data(datasets: set[DataConfig]) -> None:
     for data in datasets:
         if not reads_files(data):
             continue
+        assert data.dataset is not None  # reads_files: a built-in dataset
         needs = get_spec(data.dataset).data_dir
         if data.data_dir is None:
             raise ValueError(f"dataset {data.dataset!r} is read from files: set data.data_dir in the recipe or "

@@ -87,7 +87,7 @@ def load_data(path: str, options: dict) -> Splits:
     name = path.split(":")[1]
     train = _indexed(result[0], path, f"{name}:train", None)
     test = _indexed(result[1], path, f"{name}:test", train.num_classes)
-    val = None if len(result) == 2 else _indexed(result[2], path, f"{name}:val", train.num_classes)
+    val = None if len(result) == 2 or result[2] is None else _indexed(result[2], path, f"{name}:val", train.num_classes)
     for split, which in ((test, "test"), (val, "val")):
         if split is not None and split.input_shape != train.input_shape:
             raise ValueError(f"data.loader = {path!r}: {which} examples have shape {split.input_shape}, train "
@@ -95,10 +95,8 @@ def load_data(path: str, options: dict) -> Splits:
     return Splits(train, test, val)
 
 
-def _indexed(data: Any, path: str, name: str, num_classes: int | None) -> IndexedDataset | None:
+def _indexed(data: Any, path: str, name: str, num_classes: int | None) -> IndexedDataset:
     """``data`` as an IndexedDataset of ``num_classes`` classes (None: its own), gathered if a torch Dataset."""
-    if data is None and name.endswith(":val"):
-        return None
     if not isinstance(data, IndexedDataset):
         if not isinstance(data, torch.utils.data.Dataset) or not hasattr(data, "__len__"):
             raise ValueError(f"data.loader = {path!r}: {name.split(':')[1]} is {_what(data)}; valid: a "

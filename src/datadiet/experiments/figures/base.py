@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from datadiet.data.dataset import IndexedDataset
 from datadiet.experiments.config import DataConfig, RunConfig
@@ -60,6 +60,7 @@ class Rendered:
 class FigureType:
     """Base of the figure settings classes; ``scores`` (labels of static methods) default to none."""
 
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # every figure type is a dataclass
     type: ClassVar[str] = ""
     needs_data: ClassVar[bool] = False
     """True if rendering reads the training data itself (galleries of images)."""

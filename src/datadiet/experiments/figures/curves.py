@@ -86,7 +86,7 @@ def _panel(ax: Axes, points: list[Point], panel: str, axis: str) -> None:
     series: dict[str, list[Point]] = defaultdict(list)
     for p in points:
         series[p.series].append(p)
-    xs = [p.x(axis) for p in points if p.kind != "full" and p.x(axis) is not None] or [0.0, 1.0]
+    xs = [x for p in points if p.kind != "full" and (x := p.x(axis)) is not None] or [0.0, 1.0]
     span = (min(xs), max(xs))
     colours = iter(f"C{i}" for i in range(100))
     used: Counter = Counter()
@@ -102,8 +102,11 @@ def _panel(ax: Axes, points: list[Point], panel: str, axis: str) -> None:
     ax.legend(fontsize="small")
 
 
-_FIXED = {"full": ("black", "-"), "random": ("grey", "--"), "random_dynamic": ("grey", ":")}
-_REPEATS = ("-.", (0, (6, 2)), (0, (1, 2, 4, 2)))  # dash patterns for the 2nd, 3rd, ... series of one fixed style
+_Dash = str | tuple[int, tuple[int, ...]]  # a matplotlib linestyle: a name or (offset, on-off pattern)
+_FIXED: dict[str, tuple[str, _Dash]] = {"full": ("black", "-"), "random": ("grey", "--"),
+                                       "random_dynamic": ("grey", ":")}
+# dash patterns for the 2nd, 3rd, ... series of one fixed style
+_REPEATS: tuple[_Dash, ...] = ("-.", (0, (6, 2)), (0, (1, 2, 4, 2)))
 
 
 def _style(method: dict, colours, used: Counter) -> dict:
@@ -134,13 +137,14 @@ def _reference_line(ax: Axes, name: str, members: list[Point], panel: str, span:
 
 
 def _curve(ax: Axes, name: str, members: list[Point], panel: str, axis: str, style: dict) -> None:
-    members = sorted(members, key=lambda p: p.x(axis))
+    located = sorted(((x, p) for p in members if (x := p.x(axis)) is not None), key=lambda xp: xp[0])
+    members = [p for _, p in located]
     stats = [p.stats(panel) for p in members]
-    x = [p.x(axis) for p in members]
+    xs = [x for x, _ in located]
     n = sorted({len(p.seeds) for p in members})
-    ax.plot(x, [s[0] for s in stats], marker="o", markersize=4, label=f"{name} (n={'/'.join(map(str, n))})",
+    ax.plot(xs, [s[0] for s in stats], marker="o", markersize=4, label=f"{name} (n={'/'.join(map(str, n))})",
             **style)
-    ax.fill_between(x, [s[1] for s in stats], [s[2] for s in stats], color=style["color"], alpha=0.18,
+    ax.fill_between(xs, [s[1] for s in stats], [s[2] for s in stats], color=style["color"], alpha=0.18,
                     linewidth=0)
 
 

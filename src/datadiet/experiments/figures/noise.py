@@ -42,6 +42,9 @@ class NoiseFigure(FigureType):
         rows = []
         for label in self.scores:
             scores = inputs.scores(label)
+            if scores.noise_mask is None:
+                raise ValueError(f"scores {label!r} ({inputs.what(label)}) record no noisy labels: they were not "
+                                 "computed on data with label noise")
             changed = scores.noise_mask & (scores.labels != scores.clean_labels)
             found = noise_detection(scores.mean, scores.noise_mask, changed_mask=changed)
             rendered.images.append(plot_noise_histograms(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+import torch
 
 from datadiet.data import Splits
 from datadiet.dynamic import AlwaysPlusSometimes
@@ -93,16 +94,22 @@ class AlwaysSometimesParams(MethodParams):
             raise ValueError(f"the source runs counted {len(pooled.counts)} examples, the training set has "
                              f"{len(train)}")
         groups = pooled.groups()
-        policy = AlwaysPlusSometimes(groups["always"], groups["sometimes"], mode=self.mode, seed=run.seed)
-        pruner = self.source_params.pruner(len(train), keep=run.keep, seed=run.seed, epochs=run.train_epochs,
-                                           labels=None, policy=policy)
+        policy = AlwaysPlusSometimes(torch.as_tensor(groups["always"]), torch.as_tensor(groups["sometimes"]),
+                                     mode=self.mode, seed=run.seed)
+        source = self._source()
+        pruner = source.pruner(len(train), keep=run.keep, seed=run.seed, epochs=run.train_epochs, labels=None,
+                               policy=policy)
         _save_groups(context.run_dir, groups, pooled.upper)
         plan = Plan(notes={f"num_{name}": int(len(p)) for name, p in groups.items()})
-        return with_pruner(plan, pruner, self.source_params.score_source, splits, context)
+        return with_pruner(plan, pruner, source.score_source, splits, context)
 
     def estimated_epochs(self, run: RunConfig) -> float:
         """The source's schedule at this run's size; the policy needs no scoring pass."""
-        return pruned_epochs(self.source_params, run, passes=False)
+        return pruned_epochs(self._source(), run, passes=False)
+
+    def _source(self) -> DynamicParams:
+        assert self.source_params is not None  # check() refuses a run whose source is not resolved
+        return self.source_params
 
 
 def _save_groups(run_dir: Path, groups: dict[str, np.ndarray], upper: int) -> None:

@@ -67,12 +67,16 @@ class Plan:
 class MethodParams:
     """Defaults of every kind: takes ``keep``, valid for any run, no static scores, no other run, no reference."""
 
-    uses_keep: ClassVar[bool] = True
     analysis: ClassVar[bool] = False
     """True for the kinds whose run is an analysis of training dynamics (:class:`AnalysisParams`), not a
     training run with a test accuracy."""
     reference_kind: ClassVar[str | None] = None
     """The kind of method :meth:`reference` must name (None: the kind refers to no other method)."""
+
+    @property
+    def uses_keep(self) -> bool:
+        """Whether the method's runs take ``keep`` (the fraction of examples kept)."""
+        return True
 
     @classmethod
     def from_table(cls, table: dict, where: str) -> MethodParams:
@@ -105,14 +109,17 @@ class MethodParams:
     def estimated_epochs(self, run: RunConfig) -> float:
         """Estimated full-data epochs of training (and in-run scoring passes) of ``run``, cached scores apart
         (see :mod:`datadiet.experiments.estimate`): ``epochs`` under a step budget, else ``keep`` per epoch."""
-        return float(run.epochs) if run.budget == "steps" else run.train_epochs * run.keep
+        return float(run.epochs) if run.budget == "steps" else run.train_epochs * run.keep_fraction
 
 
 class AnalysisParams(MethodParams):
     """An analysis kind: no size; its run measures training dynamics and writes a JSON of numbers."""
 
-    uses_keep: ClassVar[bool] = False
     analysis: ClassVar[bool] = True
+
+    @property
+    def uses_keep(self) -> bool:
+        return False
 
     def analyse(self, run: RunConfig, splits: Splits, context: PlanContext) -> dict:
         """Perform the analysis, write its JSON into ``context.run_dir`` and return its metrics."""
@@ -146,6 +153,7 @@ def positive(**values: int | None) -> None:
 def run_scores(run: RunConfig, splits: Splits, context: PlanContext) -> tuple[ScoreFile, Plan]:
     """The run's cached static scores (computed here if missing) and a plan charged with their cost."""
     need = score_need(run)
+    assert need is not None  # called by the kinds whose method reads static scores
     if not context.cache.has(need.key):
         ensure_scores(need, context.cache, context.device)
     scores, record = context.cache.load(need.key)

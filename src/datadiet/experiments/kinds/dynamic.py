@@ -70,6 +70,7 @@ class DynamicParams(MethodParams):
         if "policy" not in table:
             raise ValueError(f"{where} needs 'policy'")
         policy_class = type(make_policy(table["policy"]))
+        assert dataclasses.is_dataclass(policy_class)  # every policy is a frozen dataclass
         policy_fields = [f.name for f in dataclasses.fields(policy_class)]
         pruner_fields = [f.name for f in dataclasses.fields(cls) if f.init and f.name != "options"]
         check_keys(table, [*pruner_fields, *policy_fields], where)

@@ -7,7 +7,6 @@ its budget.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from datadiet.data import Splits
 from datadiet.experiments.config import RunConfig
@@ -20,7 +19,9 @@ __all__ = ["FullParams"]
 class FullParams(MethodParams):
     """All training data (the reference)."""
 
-    uses_keep: ClassVar[bool] = False
+    @property
+    def uses_keep(self) -> bool:
+        return False
 
     def plan(self, run: RunConfig, splits: Splits, context: PlanContext) -> Plan:
         return Plan()
