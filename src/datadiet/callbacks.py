@@ -84,7 +84,8 @@ class Accumulator(Protocol):
     ``(N,)`` scores, ``reset()`` forgets everything, ``state_dict`` / ``load_state_dict`` checkpoint it exactly.
     """
 
-    update: Callable[..., None]
+    @property
+    def update(self) -> Callable[..., None]: ...  # a method taking the accumulator's own arguments
 
     def compute(self) -> Any: ...
 

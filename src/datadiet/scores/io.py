@@ -35,9 +35,11 @@ __all__ = ["FORMAT", "ScoreFile"]
 FORMAT = "datadiet-scores"
 _PER_EXAMPLE = {"indices": np.int64, "labels": np.int64, "noise_mask": bool, "clean_labels": np.int64}
 _ARRAYS = ("runs", *_PER_EXAMPLE)
-_META_TYPES = {"method": str, "seeds": list, "time_unit": str, "time_value": int, "dataset": str,
-               "label_fingerprint": str, "input_fingerprint": (str, type(None)), "model": str, "model_kwargs": dict,
-               "train_config": (dict, type(None)), "mode": str, "version": str, "created": str}
+_META_TYPES: dict[str, type | tuple[type, ...]] = {
+    "method": str, "seeds": list, "time_unit": str, "time_value": int, "dataset": str, "label_fingerprint": str,
+    "input_fingerprint": (str, type(None)), "model": str, "model_kwargs": dict, "train_config": (dict, type(None)),
+    "mode": str, "version": str, "created": str,
+}
 """The JSON type of each metadata entry."""
 
 
@@ -158,8 +160,9 @@ class ScoreFile:
         path = Path(path)
         arrays, meta = _read(path)
         mean = arrays.pop("mean", None)
+        entries: dict[str, Any] = arrays  # checked against the fields by the constructor
         try:
-            scores = cls(**meta, **arrays)
+            scores = cls(**meta, **entries)
         except (TypeError, ValueError) as error:
             raise ValueError(f"{path}: {error}") from None
         if mean is None or mean.shape != scores.mean.shape or not np.array_equal(mean, scores.mean):

@@ -111,7 +111,8 @@ class DynamicsRecording:
         try:
             n = arrays["labels"].shape[0]
             correct = np.unpackbits(arrays.pop("correct_bits"), axis=1, count=n, bitorder="little").astype(bool)
-            recording = cls(**arrays, correct=correct, **{k: meta[k] for k in _META})
+            entries: dict[str, Any] = arrays  # checked against the fields by the constructor
+            recording = cls(**entries, correct=correct, **{k: meta[k] for k in _META})
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{path}: {error}") from None
         if (meta["num_epochs"], meta["num_examples"]) != (recording.num_epochs, recording.num_examples):

@@ -45,7 +45,7 @@ class ScoreMethod:
     summary: str
     score: Callable[..., np.ndarray] | None = None
     accumulator: Callable[[int], Accumulator] | None = None
-    feed: Callable[[Accumulator, BatchResult], None] | None = None
+    feed: Callable[[Any, BatchResult], None] | None = None  # takes the accumulator that ``accumulator`` makes
     derive: Callable[..., np.ndarray] | None = None
     min_epochs: int = 1
     window: str | None = None
@@ -62,6 +62,7 @@ class ScoreMethod:
         """A fresh accumulator for N examples, fed from training batches (kind ``"training"`` only)."""
         if self.kind != "training":
             raise ValueError(f"score {self.name!r} is of kind {self.kind!r}; only training scores accumulate")
+        assert self.accumulator is not None and self.feed is not None  # __post_init__ requires them for training
         return AccumulatorCallback(self.accumulator(num_examples), self.feed)
 
     def check_options(self, options: dict[str, Any]) -> None:

@@ -69,7 +69,8 @@ class TrainFn(Protocol):
 def recorded_scores() -> dict[str, bool]:
     """The scores derived from one training-dynamics recording, sorted by name, each with whether it needs the
     recording's probability vectors."""
-    recorders = {name: m.accumulator(1) for name, m in sorted(SCORES.items()) if m.derive is not None}
+    recorders = {name: m.accumulator(1) for name, m in sorted(SCORES.items())
+                 if m.derive is not None and m.accumulator is not None}
     return {name: r.keep_probabilities for name, r in recorders.items() if isinstance(r, TrainingDynamics)}
 
 
@@ -165,6 +166,7 @@ def score_runs(
     keeper = _keeper(method, data, make_model, train_fn, (unit, value), recordings_dir, keep_probabilities)
     seeds = tuple(range(seed0, seed0 + runs))
     if spec.kind == "data":  # the same for every network: computed once
+        assert spec.score is not None  # ScoreMethod requires it for this kind
         rows = [spec.score(None, data, **options)] * runs
     else:
         stop_at = value if unit != "init" else 0
@@ -245,8 +247,10 @@ def _one_run(
         model = model.to(device)
     listener = _listener(spec, len(data), keeper)
     if stop_at:
+        assert train_fn is not None  # _time_point() asks for one unless the scores are taken at init
         train_fn(model, seed, stop_at, [listener] if listener else [])
     if listener is None:
+        assert spec.score is not None  # ScoreMethod requires it for every kind but training
         return spec.score(model, data, **options)
     result = listener.accumulator.compute()
     if keeper is not None:
@@ -267,8 +271,10 @@ def _time_point(kind: str, train_fn: TrainFn | None, at: int | None) -> tuple[st
     if unit not in TIME_UNITS[1:]:
         raise ValueError(f"train_fn.time_unit must be 'epoch' or 'step', got {unit!r}")
     budget = getattr(train_fn, "budget", None)
-    if at is None and budget is None:
-        raise ValueError("at=None (the end of the schedule) needs train_fn.budget; give at explicitly")
-    if at is not None and (at < 0 or (budget is not None and at > budget)):
+    if at is None:
+        if budget is None:
+            raise ValueError("at=None (the end of the schedule) needs train_fn.budget; give at explicitly")
+        return unit, budget
+    if at < 0 or (budget is not None and at > budget):
         raise ValueError(f"at must be in [0, {'...' if budget is None else budget}] {unit}s or None, got {at}")
-    return unit, budget if at is None else at
+    return unit, at
