@@ -41,12 +41,12 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, DistributedSampler, Sampler
+from torch.utils.data import DataLoader, DistributedSampler
 
 try:
     from transformers import Trainer, TrainerCallback
@@ -95,6 +95,7 @@ class DynamicPruningCallback(TrainerCallback):
 
     def on_epoch_begin(self, args, state, control, model=None, **kwargs) -> None:
         if self.score_source == "pass" and self.pruner.needs_scores(self.epoch):
+            assert self.score_data is not None  # check_pruning_options() requires it for scoring passes
             self.pruner.score_all(scoring_pass(model, self.score_data, batch_size=self.batch_size))
             self.scoring_forward += len(scoring_positions(self.pruner.num_examples))
         self.pruner.set_epoch(self.epoch)
@@ -124,7 +125,7 @@ class AccumulatorCallback(TrainerCallback, Generic[A]):
 class _Epochs(TrainerCallback):
     """Counts the epochs of a training run and enters each in the training sampler (``set_epoch``)."""
 
-    def __init__(self, sampler: Sampler) -> None:
+    def __init__(self, sampler: DistributedSampler | DynamicPruner) -> None:
         self.sampler, self.epoch = sampler, 0
 
     def on_train_begin(self, args, state, control, **kwargs) -> None:
@@ -156,7 +157,7 @@ class PerExampleTrainer(Trainer):
         if self.train_dataset is None:
             raise ValueError("PerExampleTrainer needs a train_dataset (a map-style dataset of dicts)")
         if self.pruner is None:
-            self.sampler: Sampler = DistributedSampler(
+            self.sampler: DistributedSampler | DynamicPruner = DistributedSampler(
                 self.train_dataset, num_replicas=self.args.world_size, rank=self.args.process_index, shuffle=True,
                 seed=self.args.seed, drop_last=self.args.dataloader_drop_last)
         else:
@@ -166,6 +167,8 @@ class PerExampleTrainer(Trainer):
         self.add_callback(self._epochs)
 
     def _check_pruner(self, pruner: DynamicPruner) -> None:
+        if not isinstance(self.train_dataset, Sized):
+            raise ValueError("with a pruner, the train_dataset must be a map-style dataset with a length")
         if len(self.train_dataset) != pruner.num_examples:
             raise ValueError(f"the train_dataset has {len(self.train_dataset)} examples but the pruner was built "
                              f"for {pruner.num_examples}")
@@ -194,13 +197,18 @@ class PerExampleTrainer(Trainer):
         if pruner is None or not pruner.policy.fixed_budget:
             raise ValueError("planned_steps needs a pruner with a fixed budget (InfoBatch sizes its epochs from "
                              "the losses)")
+        epochs = pruner.schedule.epochs
+        if epochs is None:
+            raise ValueError("planned_steps needs a pruner built with epochs=<num_train_epochs>")
         per_epoch = (pruner.steps_per_epoch(e, args.train_batch_size, drop_last=args.dataloader_drop_last)
-                     for e in range(pruner.schedule.epochs))
+                     for e in range(epochs))
         return sum(math.ceil(steps / args.gradient_accumulation_steps) for steps in per_epoch)
 
     def get_train_dataloader(self) -> DataLoader:
         """The training ``DataLoader``: ``train_dataset`` read through the sampler, positions added to each batch."""
         keep = self._columns() if self.args.remove_unused_columns else None
+        if self.train_dataset is None:
+            raise ValueError("PerExampleTrainer needs a train_dataset (a map-style dataset of dicts)")
         return DataLoader(
             WithPositions(self.train_dataset), batch_size=self.args.train_batch_size, sampler=self.sampler,
             collate_fn=_PositionsCollator(self.data_collator, keep), drop_last=self.args.dataloader_drop_last,
@@ -213,9 +221,10 @@ class PerExampleTrainer(Trainer):
         names = inspect.signature(self.accelerator.unwrap_model(self.model).forward).parameters
         return frozenset([*names, *LABEL_KEYS, "label_ids", *(self.label_names or [])])
 
-    def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
+    # Takes whatever keywords the installed Trainer passes (num_items_in_batch only since transformers 4.46).
+    def compute_loss(self, model, inputs, return_outputs=False, **kwargs):  # type: ignore[override]
         """The ``Trainer``'s loss; for a training batch, also report its per-example results to the callbacks."""
-        positions = inputs.pop(POSITION_KEY, None) if isinstance(inputs, Mapping) else None
+        positions = inputs.pop(POSITION_KEY, None) if isinstance(inputs, MutableMapping) else None
         if positions is None or not model.training:
             return super().compute_loss(model, inputs, return_outputs=return_outputs, **kwargs)
         labels = inputs.get("labels")

@@ -106,7 +106,9 @@ class DynamicPruningCallback(pl.Callback):
         elif (pruner.num_replicas, pruner.rank) != (trainer.world_size, trainer.global_rank):
             raise ValueError(f"the pruner shards for num_replicas={pruner.num_replicas}, rank={pruner.rank}, but "
                              f"this process is rank {trainer.global_rank} of {trainer.world_size}")
-        if trainer.reload_dataloaders_every_n_epochs != 1 and self._lengths_vary(_max_epochs(trainer)):
+        # The attribute is set on the Trainer by its data connector, not declared in the class.
+        reload_every = trainer.reload_dataloaders_every_n_epochs  # type: ignore[attr-defined]
+        if reload_every != 1 and self._lengths_vary(_max_epochs(trainer)):
             raise ValueError("the pruner changes the epoch length, which Lightning reads only when it loads the "
                              "train DataLoader: pass Trainer(reload_dataloaders_every_n_epochs=1)")
 
@@ -141,6 +143,7 @@ class DynamicPruningCallback(pl.Callback):
     def _enter(self, epoch: int, model: pl.LightningModule) -> None:
         """Score at a checkpoint that needs it, then make ``epoch``'s selection (every rank, in step)."""
         if self.score_source == "pass" and self.pruner.needs_scores(epoch):
+            assert self.score_data is not None  # check_pruning_options() requires it for scoring passes
             self.pruner.score_all(scoring_pass(model, self.score_data, batch_size=self.batch_size))
             self.scoring_forward += len(scoring_positions(self.pruner.num_examples))
         self.pruner.set_epoch(epoch)
