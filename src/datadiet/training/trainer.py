@@ -268,7 +268,7 @@ class _Run:
         for cb in self.callbacks:
             _call(cb, "on_epoch_end", self.epoch - 1, self.model)
         if self.out_dir is not None and self.replicas.main:
-            self._save(self.out_dir)
+            self._save()
         self.replicas.barrier()
 
     def _check_finite(self) -> None:
@@ -293,7 +293,9 @@ class _Run:
         self.cost.scoring_forward = sum(int(getattr(cb, "scoring_forward", 0)) for cb in self.callbacks)
 
     # -- checkpoints --------------------------------------------------------------------------------------
-    def _save(self, out_dir: Path) -> None:
+    def _save(self) -> None:
+        out_dir = self.out_dir
+        assert out_dir is not None, "_save() is only called once out_dir is set"
         state = {
             "identity": self.identity, "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(), "epoch": self.epoch, "step": self.step,
