@@ -35,7 +35,7 @@ from datadiet.inference import inference_model
 
 __all__ = [
     "Batch", "Data", "DictBatches", "Forward", "Inputs", "LABEL_KEYS", "POSITION_KEY", "WithPositions", "call_model",
-    "checked_logits", "describe", "first_line",
+    "check_labels", "checked_logits", "describe", "first_line",
     "iter_batches", "labels_of", "logits_of", "num_examples", "score_examples", "to_device",
 ]
 
@@ -369,11 +369,15 @@ def checked_logits(model: nn.Module, batch: Batch, inputs: Inputs, first: bool) 
     logits = logits_of(output)
     if len(logits) != len(batch):
         raise ValueError(f"the model returned {len(logits)} rows of logits for a batch of {len(batch)} examples")
-    top = int(batch.labels.max()) if len(batch) else -1
-    if top >= logits.shape[1] or (len(batch) and int(batch.labels.min()) < 0):
-        raise ValueError(f"labels must lie in 0..{logits.shape[1] - 1} for a model with {logits.shape[1]} outputs, "
-                         f"found {int(batch.labels.min())}..{top}")
+    check_labels(batch.labels, logits.shape[1])
     return logits
+
+
+def check_labels(labels: Tensor, num_classes: int) -> None:
+    """Raise ``ValueError`` unless every label lies in ``0..num_classes - 1``."""
+    if len(labels) and (int(labels.max()) >= num_classes or int(labels.min()) < 0):
+        raise ValueError(f"labels must lie in 0..{num_classes - 1} for a model with {num_classes} outputs, "
+                         f"found {int(labels.min())}..{int(labels.max())}")
 
 
 def score_examples(data: Data, per_batch: Callable[[Batch, bool], Tensor], *, batch_size: int) -> Tensor:

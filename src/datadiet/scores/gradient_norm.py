@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from datadiet.data.batches import (
-    Batch, Data, Inputs, call_model, checked_logits, first_line, logits_of, score_examples, to_device,
+    Batch, Data, Inputs, call_model, check_labels, checked_logits, first_line, logits_of, score_examples, to_device,
 )
 from datadiet.inference import Device, check_batch_size, eval_mode, forward_batch_size, model_device
 from datadiet.scores.layer_norms import LAYER_TYPES, layer_sq_norms, supports
@@ -74,9 +74,10 @@ class _SquaredNorms:
 
     def __call__(self, batch: Batch, first: bool) -> Tensor:
         inputs, y = to_device(batch.inputs, self.device), batch.labels.to(self.device)
-        if first:
+        if first:  # one example shows whether the model takes these inputs; the labels are checked against it
+            one = Batch(batch.positions[:1], _rows(inputs, 0, 1), y[:1])
             with torch.no_grad():
-                checked_logits(self.model, batch, inputs, first=True)
+                check_labels(y, checked_logits(self.model, one, one.inputs, first=True).shape[1])
             self.per_batch = self._choose(inputs, y)
         return self.per_batch(self.model, inputs, y)
 
