@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from processes import children
+
 ARGS = ["train", "--dataset", "fashion-mnist", "--per-class", "300", "--model", "mlp", "--width", "0.5",
         "--epochs", "8", "--batch-size", "64", "--dynamic", "ucb", "--keep", "0.5", "--period", "1",
         "--no-progress"]
@@ -48,19 +50,6 @@ def _accuracy(out: Path) -> float:
     return json.loads((out / "result.json").read_text())["metrics"]["test_accuracy"]
 
 
-def _workers(pid: int) -> list[int]:
-    """The processes torchrun ``pid`` started (each in a session of its own)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_two_processes_select_alike_and_resume_after_a_kill(fashion_dir, tmp_path):
@@ -85,7 +74,7 @@ def test_two_processes_select_alike_and_resume_after_a_kill(fashion_dir, tmp_pat
     deadline = time.monotonic() + 120
     while not ((killed / "log.jsonl").exists() and len(_log(killed)) >= 2) and time.monotonic() < deadline:
         time.sleep(0.02)
-    workers = _workers(launcher.pid)
+    workers = children(launcher.pid)
     for pid in [*workers, launcher.pid]:
         os.kill(pid, signal.SIGKILL)
     launcher.wait()

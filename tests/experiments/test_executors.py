@@ -13,6 +13,7 @@ import pytest
 
 from datadiet.experiments import ResultStore, load_recipe, read_experiment, run_sweep
 from datadiet.experiments.executors import make_executor
+from processes import children
 
 KEYS = ("test_accuracy", "test_loss", "samples_seen", "steps")
 
@@ -38,18 +39,6 @@ def test_process_pool_gives_the_sequential_results(finished, tmp_path):
     assert results(tmp_path) == results(finished)  # one torch thread per worker, as in the reference
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def _alive(pid: int) -> bool:
     """The process exists and is not a zombie (an exited child its new parent has not reaped yet)."""
     try:
@@ -71,13 +60,13 @@ def test_pool_workers_exit_when_the_sweep_is_killed(finished, tmp_path):
     deadline = time.monotonic() + 60
     while not (tmp_path / "runs").exists() and time.monotonic() < deadline:  # workers started and training
         time.sleep(0.05)
-    children = _children(sweep.pid)  # 2 workers and multiprocessing's resource tracker
+    workers = children(sweep.pid)  # 2 workers and multiprocessing's resource tracker
     os.kill(sweep.pid, signal.SIGKILL)
     sweep.join()
     deadline = time.monotonic() + 60
-    while any(map(_alive, children)) and time.monotonic() < deadline:
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert children and not any(map(_alive, children))
+    assert workers and not any(map(_alive, workers))
     assert run_sweep(load_recipe(recipe), tmp_path, progress=False).failed == {}
     assert results(tmp_path) == results(finished)
 
