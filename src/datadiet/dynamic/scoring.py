@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
-from datadiet.data.batches import Batch, Data, DictBatches, Forward, iter_batches, num_examples, score_examples
+from datadiet.data.batches import Batch, Data, DictBatches, iter_batches, num_examples, score_examples
+from datadiet.data.model_calls import Forward
 from datadiet.dynamic.distributed import all_gather_scores, is_distributed, replica_info
 from datadiet.inference import Device, eval_mode, forward_batch_size, model_device
 

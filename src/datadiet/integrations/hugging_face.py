@@ -54,7 +54,8 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
     raise ImportError('datadiet.integrations.hugging_face needs transformers: pip install "datadiet[hf]"') from err
 
 from datadiet.callbacks import Accumulator, BatchResult
-from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data, WithPositions, logits_of
+from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data, WithPositions
+from datadiet.data.model_calls import logits_of
 from datadiet.dynamic.distributed import is_distributed
 from datadiet.dynamic.pruner import DynamicPruner
 from datadiet.dynamic.scoring import scoring_pass, scoring_positions

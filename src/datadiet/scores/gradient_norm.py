@@ -33,9 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from datadiet.data.batches import (
-    Batch, Data, Inputs, call_model, check_labels, checked_logits, first_line, logits_of, score_examples, to_device,
-)
+from datadiet.data.batches import Batch, Data, Inputs, first_line, score_examples
+from datadiet.data.model_calls import call_model, check_labels, checked_logits, logits_of, to_device
 from datadiet.inference import Device, check_batch_size, eval_mode, forward_batch_size, model_device
 from datadiet.scores.layer_norms import LAYER_TYPES, layer_sq_norms, supports
 

@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from datadiet.data.batches import Batch, Data, Forward, describe, score_examples
+from datadiet.data.batches import Batch, Data, score_examples
+from datadiet.data.model_calls import Forward, describe
 from datadiet.inference import Device, check_batch_size, eval_mode, forward_batch_size, model_device
 
 __all__ = ["el2n", "input_norm", "loss_scores", "margin"]
