@@ -471,6 +471,10 @@ SWEEP_CASES = [
                                           f.path("e")], "unknown device"),
     Case("sweep executor bogus", lambda f: ["sweep", f.write("r.toml", RECIPE), "--executor", "slurm", "--out",
                                             f.path("e")], "invalid choice"),
+    Case("sweep ray cpus not a number", lambda f: ["sweep", f.write("r.toml", RECIPE), "--executor", "ray",
+                                                   "--ray-cpus", "nan", "--out", f.path("e")], "finite number"),
+    Case("sweep ray gpus negative", lambda f: ["sweep", f.write("r.toml", RECIPE), "--executor", "ray",
+                                               "--ray-gpus", "-1", "--out", f.path("e")], ">= 0"),
 ]
 
 PLOT_CASES = [

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
-from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from datadiet.data import WithPositions, iter_batches, labels_of, per_class
@@ -68,27 +66,6 @@ def test_total_steps_counts_every_epoch_at_its_length():
     assert pruner.total_steps(8) == 29 and pruner.total_steps(8, drop_last=True) == 12 + 4 * 3
 
 
-def test_a_one_cycle_schedule_sized_by_total_steps_ends_exactly():
-    x, y = torch.randn(60, 4), torch.arange(60) % 3
-    model = nn.Linear(4, 3)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    pruner = DynamicPruner(60, policy="ucb", keep=0.25, period=1, epochs=4, labels=y)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=pruner.total_steps(8))
-    loader = DataLoader(TensorDataset(torch.arange(60), x, y), sampler=pruner, batch_size=8)
-    for epoch in range(4):
-        pruner.set_epoch(epoch)
-        for positions, xb, yb in loader:
-            losses = F.cross_entropy(model(xb), yb, reduction="none")
-            optimizer.zero_grad()
-            losses.mean().backward()
-            optimizer.step()
-            schedule.step()
-            pruner.update(positions, losses.detach())
-    assert schedule.last_epoch == pruner.total_steps(8)  # stepped to its very end, annealed
-    with pytest.raises(ValueError, match="Tried to step"):
-        schedule.step()  # and not a step more
-
-
 def test_total_steps_needs_epochs_and_a_fixed_budget():
     with pytest.raises(ValueError, match="needs the number of epochs"):
         DynamicPruner(10, policy="random", keep=0.5, period=1, class_balanced=False).total_steps(4)
@@ -113,5 +90,6 @@ def test_third_party_indices_are_not_taken_for_positions():
 def test_the_dict_adapter_refuses_tensors():
     from datadiet.data import DictBatches
 
-    with pytest.raises(ValueError, match="DictBatches needs a dataset or DataLoader of dict items, got a TensorDataset"):
+    message = "DictBatches needs a dataset or DataLoader of dict items, got a TensorDataset"
+    with pytest.raises(ValueError, match=message):
         list(iter_batches(DictBatches(TensorDataset(torch.randn(4, 2), torch.zeros(4).long())), batch_size=2))

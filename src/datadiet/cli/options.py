@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_data_options", "load_data", "add_model_options", "build_model", "add_train_options", "train_config",
-    "positive_int", "fraction", "finite_float", "positive_float", "device_name", "check_figure_file",
+    "positive_int", "fraction", "finite_float", "positive_float", "non_negative_float", "device_name",
+    "check_figure_file",
 ]
 
 
@@ -42,6 +43,14 @@ def positive_float(text: str) -> float:
     value = finite_float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A finite number at or above 0."""
+    value = finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
     return value
 
 

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from datadiet.cli.names import EXECUTORS
-from datadiet.cli.options import device_name, positive_int
+from datadiet.cli.options import device_name, non_negative_float, positive_int
 
 __all__ = ["add_parser", "run"]
 
@@ -30,8 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--procs-per-run", type=positive_int, default=1, metavar="N",
                    help="train each run as N processes on one machine (torchrun; gloo on CPU, NCCL on CUDA)")
     p.add_argument("--address", metavar="ADDR", help="Ray cluster address (default: start or join a local one)")
-    p.add_argument("--ray-cpus", type=_non_negative, metavar="N", help="CPUs per run on Ray (default 1)")
-    p.add_argument("--ray-gpus", type=_non_negative, metavar="N",
+    p.add_argument("--ray-cpus", type=non_negative_float, metavar="N", help="CPUs per run on Ray (default 1)")
+    p.add_argument("--ray-gpus", type=non_negative_float, metavar="N",
                    help="GPUs per run on Ray (default: 1 when the cluster has GPUs, else 0; fractions share one)")
     p.add_argument("--max-retries", type=int, metavar="N",
                    help="Ray: run a task again up to N times (default 3) when its worker dies; it resumes from its "
@@ -67,13 +67,6 @@ def run(args: argparse.Namespace) -> int:
     for run_id, message in summary.failed.items():
         print(f"  failed {run_id}: {message}")
     return 1 if summary.failed else 0
-
-
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
 
 
 def _check_data_dir(args: argparse.Namespace, experiment) -> None:
