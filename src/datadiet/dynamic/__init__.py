@@ -13,7 +13,7 @@ from datadiet.dynamic.policies import UCB, EpsilonGreedy, RandomDynamic, Uncerta
 from datadiet.dynamic.pruner import PAPER_OPTIONS, DynamicPruner
 from datadiet.dynamic.registry import POLICIES, make_policy
 from datadiet.dynamic.schedule import PruningSchedule
-from datadiet.dynamic.scoring import scoring_pass
+from datadiet.dynamic.scoring import enter_epoch, scoring_pass
 from datadiet.dynamic.selection_counts import (
     SelectionMixture,
     fit_selection_mixture,
@@ -25,6 +25,6 @@ from datadiet.dynamic.tracker import LossTracker
 __all__ = [
     "AlwaysPlusSometimes", "DynamicPruner", "EpsilonGreedy", "InfoBatch", "LossTracker",
     "PAPER_OPTIONS", "POLICIES", "Policy", "PruningSchedule", "RandomDynamic", "Selection", "SelectionMixture",
-    "UCB", "Uncertainty", "UncertaintyEMA", "fit_selection_mixture", "infobatch_prune", "make_policy",
+    "UCB", "Uncertainty", "UncertaintyEMA", "enter_epoch", "fit_selection_mixture", "infobatch_prune", "make_policy",
     "plot_selection_counts", "pool_counts", "scoring_pass",
 ]

@@ -20,9 +20,10 @@ from torch.utils.data import DataLoader
 from datadiet.data.batches import Batch, Data, DictBatches, iter_batches, num_examples, score_examples
 from datadiet.data.model_calls import Forward
 from datadiet.dynamic.distributed import all_gather_scores, is_distributed, replica_info
+from datadiet.dynamic.pruner import DynamicPruner
 from datadiet.inference import Device, eval_mode, forward_batch_size, model_device
 
-__all__ = ["scoring_pass", "scoring_positions"]
+__all__ = ["enter_epoch", "scoring_pass", "scoring_positions"]
 
 
 def scoring_positions(n: int) -> torch.Tensor:
@@ -57,3 +58,19 @@ def scoring_pass(model: nn.Module, data: Data, *, batch_size: int | None = None,
     if positions is None:
         return everything.float()  # a float32 copy made outside inference mode: an ordinary tensor
     return all_gather_scores(mine.clone(), positions, n)
+
+
+def enter_epoch(pruner: DynamicPruner, epoch: int, model: nn.Module, data: Data | None, *,
+                batch_size: int | None = None, device: Device = None) -> int:
+    """Enter ``epoch`` of ``pruner``, after a scoring pass over ``data`` if the epoch's selection needs one.
+
+    ``data`` None: no scoring pass (the pruner is fed training-batch losses instead). Returns the number of
+    examples this process forwarded for scoring (0 without a pass). Every training loop that drives the pruner
+    (datadiet's trainer, the Lightning and Hugging Face callbacks) enters its epochs through this.
+    """
+    forwarded = 0
+    if data is not None and pruner.needs_scores(epoch):
+        pruner.score_all(scoring_pass(model, data, batch_size=batch_size, device=device))
+        forwarded = len(scoring_positions(pruner.num_examples))
+    pruner.set_epoch(epoch)
+    return forwarded

@@ -58,7 +58,7 @@ from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data, WithPositions
 from datadiet.data.model_calls import logits_of
 from datadiet.dynamic.distributed import is_distributed
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.dynamic.scoring import scoring_pass, scoring_positions
+from datadiet.dynamic.scoring import enter_epoch
 from datadiet.integrations import check_pruning_options, gather_result
 
 __all__ = ["AccumulatorCallback", "DynamicPruningCallback", "PerExampleTrainer"]
@@ -95,11 +95,8 @@ class DynamicPruningCallback(TrainerCallback):
         self.epoch = 0
 
     def on_epoch_begin(self, args, state, control, model=None, **kwargs) -> None:
-        if self.score_source == "pass" and self.pruner.needs_scores(self.epoch):
-            assert self.score_data is not None  # check_pruning_options() requires it for scoring passes
-            self.pruner.score_all(scoring_pass(model, self.score_data, batch_size=self.batch_size))
-            self.scoring_forward += len(scoring_positions(self.pruner.num_examples))
-        self.pruner.set_epoch(self.epoch)
+        data = self.score_data if self.score_source == "pass" else None
+        self.scoring_forward += enter_epoch(self.pruner, self.epoch, model, data, batch_size=self.batch_size)
 
     def on_batch_end(self, result: BatchResult) -> None:
         """Count the batch, and with ``score_source="batch"`` give its losses to the pruner."""

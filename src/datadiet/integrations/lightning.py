@@ -60,7 +60,7 @@ from datadiet.callbacks import Accumulator, BatchResult
 from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data
 from datadiet.dynamic.distributed import is_distributed
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.dynamic.scoring import scoring_pass, scoring_positions
+from datadiet.dynamic.scoring import enter_epoch
 from datadiet.integrations import check_pruning_options, gather_result
 
 __all__ = ["AccumulatorCallback", "DynamicPruningCallback", "batch_result", "per_example_losses",
@@ -142,11 +142,8 @@ class DynamicPruningCallback(pl.Callback):
 
     def _enter(self, epoch: int, model: pl.LightningModule) -> None:
         """Score at a checkpoint that needs it, then make ``epoch``'s selection (every rank, in step)."""
-        if self.score_source == "pass" and self.pruner.needs_scores(epoch):
-            assert self.score_data is not None  # check_pruning_options() requires it for scoring passes
-            self.pruner.score_all(scoring_pass(model, self.score_data, batch_size=self.batch_size))
-            self.scoring_forward += len(scoring_positions(self.pruner.num_examples))
-        self.pruner.set_epoch(epoch)
+        data = self.score_data if self.score_source == "pass" else None
+        self.scoring_forward += enter_epoch(self.pruner, epoch, model, data, batch_size=self.batch_size)
 
     def state_dict(self) -> dict:
         return {"pruner": self.pruner.state_dict(), "samples_trained": self.samples_trained,

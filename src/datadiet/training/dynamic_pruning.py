@@ -16,7 +16,7 @@ from torch.utils.data import TensorDataset
 from datadiet.callbacks import BatchResult, Callback
 from datadiet.data.dataset import IndexedDataset
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.dynamic.scoring import scoring_pass, scoring_positions
+from datadiet.dynamic.scoring import enter_epoch
 from datadiet.inference import Device
 
 __all__ = ["DynamicPruningCallback", "SCORE_SOURCES"]
@@ -50,10 +50,9 @@ class DynamicPruningCallback(Callback):
 
     def on_epoch_start(self, epoch: int, model: nn.Module) -> torch.Tensor:
         """Score at checkpoints (``score_source="pass"``), then return this epoch's positions ``(m,)``, int64."""
-        if self.score_source == "pass" and self.pruner.needs_scores(epoch):
-            self.pruner.score_all(scoring_pass(model, self.data, batch_size=self.batch_size, device=self.device))
-            self.scoring_forward += len(scoring_positions(self.pruner.num_examples))
-        self.pruner.set_epoch(epoch)
+        data = self.data if self.score_source == "pass" else None
+        self.scoring_forward += enter_epoch(self.pruner, epoch, model, data, batch_size=self.batch_size,
+                                            device=self.device)
         return self.pruner.epoch_positions()
 
     def epoch_length(self, epoch: int) -> int:
