@@ -13,17 +13,16 @@ every function here does nothing and the trainer runs as before.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import math
 import os
 from dataclasses import dataclass
 from typing import TypeVar
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
 
+from datadiet.data.dataset import fingerprint
 from datadiet.dynamic.distributed import is_distributed, shard, shard_length
 
 __all__ = ["Replicas", "init_from_env", "is_main_process", "selection_sha"]
@@ -70,8 +69,7 @@ def is_main_process() -> bool:
 
 def selection_sha(positions: torch.Tensor) -> str:
     """A short hash of the set of ``positions`` ``(m,)`` (their order does not matter)."""
-    data = np.ascontiguousarray(np.sort(positions.cpu().numpy().astype(np.int64)))
-    return hashlib.sha256(data.tobytes()).hexdigest()[:16]
+    return fingerprint(positions.cpu().long().sort().values)
 
 
 @dataclass(frozen=True)
