@@ -35,7 +35,7 @@ def test_every_rule_is_listed_with_a_summary():
 
 
 @pytest.mark.parametrize(("call", "message"), [
-    (lambda: select(SCORES, 0.5, rule="median"), "unknown selection rule 'median'; valid: ccs, keep_highest"),
+    (lambda: select(SCORES, 0.5, rule="median"), "unknown selection rule 'median'; valid: ccs, d2, facility_location"),
     (lambda: select(SCORES, 0.5, rule="keep_highest", offset=0.1), "takes no option offset; its options: none"),
     (lambda: select(SCORES, 0.5, rule="sliding_window"), "'sliding_window' needs offset"),
     (lambda: select(SCORES, 0.5, rule="ccs", beta=0.1), "draws at random: pass seed="),

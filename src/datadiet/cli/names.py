@@ -40,7 +40,10 @@ RECORDED_SCORE_OPTIONS = {
 }
 """The recorded scores' keyword options and the scores that take each (the score registry's
 ``check_options``)."""
-RULES = ("ccs", "keep_highest", "keep_lowest", "random", "sliding_window")
+RULES = (
+    "ccs", "d2", "facility_location", "herding", "kcenter", "keep_highest", "keep_lowest", "moderate", "prototypes",
+    "random", "sliding_window",
+)
 """``datadiet.selection.list_rules()``."""
 POLICIES = ("random", "uncertainty", "uncertainty-ema", "egreedy", "ucb", "infobatch")
 """``datadiet.dynamic.POLICIES``."""

@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["fraction_count", "check_scores", "check_fraction", "class_budgets", "apply_budget"]
+__all__ = ["fraction_count", "check_scores", "check_fraction", "check_labels", "class_budgets", "apply_budget"]
 
 Choose = Callable[[np.ndarray, int], np.ndarray]
 
@@ -98,7 +98,7 @@ def apply_budget(choose: Choose, n: int, k: int, labels: ArrayLike | None) -> np
     if labels is None:
         picked = choose(np.arange(n), k)
     else:
-        y = _check_labels(labels, n)
+        y = check_labels(labels, n)
         classes, budgets = class_budgets(y, k)
         picked = np.concatenate(
             [choose(np.flatnonzero(y == c), int(b)) for c, b in zip(classes, budgets) if b > 0]
@@ -106,7 +106,8 @@ def apply_budget(choose: Choose, n: int, k: int, labels: ArrayLike | None) -> np
     return np.sort(picked).astype(np.int64)
 
 
-def _check_labels(labels: ArrayLike, n: int) -> np.ndarray:
+def check_labels(labels: ArrayLike, n: int) -> np.ndarray:
+    """``labels`` as an integer array of shape ``(n,)``; ``ValueError`` otherwise."""
     y = np.asarray(labels)
     if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"labels must be integers of shape ({n},) (one per example), got {y.dtype} {y.shape}")
