@@ -373,3 +373,39 @@ def naive_tdds(logits, labels, window: int, decay: float) -> list[float]:
                 usable += w
         scores.append(total / usable * weights)
     return scores
+
+
+# --- training-dynamics oracles (paper 1, Sec. 5) ------------------------------------------------------------
+
+
+def naive_error_barrier(errors, alphas) -> float:
+    """Paper 1, eq. 5: the largest ``err(a) - ((1 - a) err(0) + a err(1))`` over the points of the path, one point
+    at a time (``errors[0]`` is at a = 0, ``errors[-1]`` at a = 1)."""
+    gaps = []
+    for a, e in zip(alphas, errors):
+        gaps.append(float(e) - ((1 - float(a)) * float(errors[0]) + float(a) * float(errors[-1])))
+    return max(gaps)
+
+
+def naive_same_epoch_velocities(make_model, states, x, y, ranks, window: int) -> tuple[list, list]:
+    """Fig. 3 by brute force, curve t from ``states[t]`` to ``states[t + 1]``: the EL2N of every example under
+    ``states[t]`` (:func:`loop_example_el2n`), positions sorted by (score, position), the ``window`` positions from
+    each starting rank, and the velocity ``1 - <K_t, K_t+1>_F / (||K_t||_F ||K_t+1||_F)`` of their
+    :func:`loop_logit_kernel` at ``states[t]`` and ``states[t + 1]``. Returns (windows[t][r], velocity[t][r])."""
+    def loaded(state):
+        model = make_model()
+        model.load_state_dict(state)
+        return model
+
+    windows, velocities = [], []
+    for t in range(len(states) - 1):
+        scores = loop_example_el2n(loaded(states[t]), zip(x, y))
+        ranked = naive_ranked(scores)
+        windows.append([ranked[r : r + window] for r in ranks])
+        row = []
+        for positions in windows[-1]:
+            a = loop_logit_kernel(loaded(states[t]), x[positions])
+            b = loop_logit_kernel(loaded(states[t + 1]), x[positions])
+            row.append(1 - float((a * b).sum()) / float(a.norm() * b.norm()))
+        velocities.append(row)
+    return windows, velocities

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from reference import loop_interpolation_errors
+from reference import loop_interpolation_errors, naive_error_barrier
 from torch import nn
 
 from datadiet.analysis import (
-    continuation_config, error_barrier, error_rate, interpolate_states, interpolation_errors, plot_error_barriers,
-    recompute_batchnorm, score_subsets, spawn_barriers, train_child,
+    DEFAULT_ALPHAS, alpha_grid, continuation_config, error_barrier, error_rate, interpolate_states,
+    interpolation_errors, plot_error_barriers, recompute_batchnorm, score_subsets, spawn_barriers, train_child,
 )
 from datadiet.data import load_splits
 from datadiet.models import create_model
@@ -38,12 +38,41 @@ def same_state(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_error_barrier_values() -> None:
-    assert error_barrier([0.1, 0.3, 0.1]) == pytest.approx(0.2)
-    assert error_barrier([0.2, 0.2, 0.2, 0.2]) == 0.0
-    assert error_barrier([0.1, 0.1, 0.3]) == pytest.approx(0.1)
-    with pytest.raises(ValueError, match="1-D path"):
-        error_barrier([0.1])
+CURVES = {  # name: (errors, alphas, eq. 5's barrier, the endpoints' mean form)
+    "rising along the line": ([0.02, 0.10, 0.15, 0.30, 0.40], alpha_grid(5), 0.0, 0.19),
+    "symmetric bump": ([0.1, 0.2, 0.3, 0.2, 0.1], alpha_grid(5), 0.2, 0.2),
+    "unequal endpoints, uneven alphas": ([0.05, 0.4, 0.3, 0.25], [0.0, 0.2, 0.7, 1.0], 0.31, 0.25),
+    "bump on a slope": ([0.1, 0.1, 0.3], [0.0, 0.5, 1.0], 0.0, 0.1),
+    "dip below the line": ([0.3, 0.05, 0.1, 0.1], alpha_grid(4), 0.0, 0.1),
+    "flat": ([0.2, 0.2, 0.2, 0.2], alpha_grid(4), 0.0, 0.0),
+}
+
+
+@pytest.mark.parametrize("name", CURVES)
+def test_error_barrier_is_the_height_above_the_line_between_the_endpoints(name: str) -> None:
+    errors, alphas, line, mean = CURVES[name]
+    assert error_barrier(errors, alphas) == pytest.approx(naive_error_barrier(errors, alphas), abs=1e-12)
+    assert error_barrier(errors, alphas) == pytest.approx(line, abs=1e-12)
+    assert error_barrier(errors, alphas, reference="mean") == pytest.approx(mean, abs=1e-12)
+
+
+@pytest.mark.parametrize(("errors", "alphas", "message"), [
+    ([0.1], [0.0], "rise strictly from 0 to 1"),
+    ([0.1, 0.2, 0.1], [0.0, 1.0], "2 finite numbers, one per alpha"),
+    ([0.1, 0.2, 0.1], [0.0, 0.5, 0.9], "rise strictly from 0 to 1"),
+    ([0.1, 0.2, 0.1], [0.1, 0.5, 1.0], "rise strictly from 0 to 1"),
+    ([0.1, 0.2, 0.2, 0.1], [0.0, 0.5, 0.5, 1.0], "rise strictly"),
+    ([0.1, 0.2, 0.1], [0.0, 1.0, 0.5], "rise strictly"),
+    ([0.1, float("nan"), 0.1], [0.0, 0.5, 1.0], "finite"),
+])
+def test_error_barrier_checks_its_path(errors, alphas, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        error_barrier(errors, alphas)
+
+
+def test_error_barrier_names_its_references() -> None:
+    with pytest.raises(ValueError, match="line, mean"):
+        error_barrier([0.1, 0.2], [0.0, 1.0], reference="max")
 
 
 def test_score_subsets_with_ties() -> None:
@@ -88,7 +117,7 @@ def test_barrier_of_a_network_with_itself_is_zero(blobs) -> None:
         errors = interpolation_errors(net, net.state_dict(), net.state_dict(), {"train": blobs}, bn_data=bn_data,
                                       bn_examples=64)
         assert len(errors["train"]) == 11 and np.ptp(errors["train"]) == 0
-        assert error_barrier(errors["train"]) == 0.0
+        assert error_barrier(errors["train"], DEFAULT_ALPHAS) == 0.0
 
 
 def test_endpoints_are_the_childrens_own_errors_and_models_untouched(blobs) -> None:
@@ -128,7 +157,7 @@ def test_independently_initialized_networks_have_a_barrier() -> None:
     errors = interpolation_errors(nets[0], nets[0].state_dict(), nets[1].state_dict(), {"train": data},
                                   bn_data=data)["train"]
     assert max(errors[0], errors[-1]) < 0.05
-    assert error_barrier(errors) > 0.2
+    assert error_barrier(errors, DEFAULT_ALPHAS) > 0.2
 
 
 @pytest.mark.parametrize(("epochs", "start", "milestones"), [
@@ -177,6 +206,8 @@ def test_spawn_barriers_end_to_end(blobs) -> None:
     assert set(result.errors) == {"highest", "lowest", "random", "test"}
     assert all(e.shape == (2, 3) for e in result.errors.values())
     assert all(np.all(b >= 0) for b in result.barriers.values())
+    for name, errors in result.errors.items():
+        assert result.barriers[name].tolist() == pytest.approx([naive_error_barrier(e, (0, 0.5, 1)) for e in errors])
     parent = copy.deepcopy(net)
     train(parent, blobs, TrainConfig(epochs=3, stop_at=1, **FAST), device="cpu")
     expected = score_subsets(el2n(parent, blobs), 20, seed=0)
@@ -184,19 +215,24 @@ def test_spawn_barriers_end_to_end(blobs) -> None:
     assert set(result.to_dict()) >= {"spawn_epochs", "alphas", "errors", "barriers", "subsets"}
 
 
-def test_spawn_barriers_checks_times(blobs) -> None:
+def test_spawn_barriers_checks_times_and_alphas_before_training(blobs, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="spawn epochs"):
         spawn_barriers(bn_mlp(), blobs, TrainConfig(epochs=3), [3], score_epoch=1)
     with pytest.raises(ValueError, match="score_epoch"):
         spawn_barriers(bn_mlp(), blobs, TrainConfig(epochs=3), [1], score_epoch=4)
+    for alphas in [(0.0, 0.5), (0.5, 0.0, 1.0)]:
+        with pytest.raises(ValueError, match="alphas must rise strictly from 0 to 1"):
+            spawn_barriers(bn_mlp(), blobs, TrainConfig(epochs=3, **FAST), [1], score_epoch=1, subset_size=20,
+                           alphas=alphas, device="cpu", out_dir=tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing trained
 
 
 def test_spawn_barriers_needs_exactly_two_child_seeds(blobs) -> None:
     # Three seeds with two distinct values used to pass the check and fail after the parent's training.
     for seeds in [(1, 1), (1, 1, 2), (1, 2, 3)]:
         with pytest.raises(ValueError, match="two different child seeds"):
-            spawn_barriers(bn_mlp(), blobs, TrainConfig(epochs=3, **FAST), [0], score_epoch=1, subset_size=20, child_seeds=seeds,
-                           device="cpu", progress=False)
+            spawn_barriers(bn_mlp(), blobs, TrainConfig(epochs=3, **FAST), [0], score_epoch=1, subset_size=20,
+                           child_seeds=seeds, device="cpu", progress=False)
 
 
 def test_plot_error_barriers(tmp_path: Path) -> None:

@@ -1,12 +1,14 @@
-"""Linear-mode-connectivity error barrier against spawn time (paper 1, Sec. 5, Fig. 4; Frankle et al. 2020).
+"""Linear-mode-connectivity error barrier against spawn time (paper 1, Sec. 5, eq. 5, Fig. 4; Frankle et al. 2020).
 
 A parent network trains on the full schedule; at spawn time t two children start from its weights and train to
 the end with different SGD noise (see :mod:`datadiet.analysis.spawning`). The error of ``(1 - a) w_1 + a w_2``
 is measured along the line (see :mod:`datadiet.analysis.interpolation` for BatchNorm), and the **barrier** is
-``max_a err(a) - (err(0) + err(1)) / 2``: 0 when the two children sit in one linearly connected basin, high when
-SGD noise after t still sends them to different ones. Paper 1 measures it on 1000 random training examples and
-on the 1000 highest- and 1000 lowest-EL2N ones (EL2N of the parent at epoch 10), and finds the barrier on the
-high-scored examples falling to zero later in training than on the others.
+paper 1's eq. 5, ``max_a err(a) - ((1 - a) err(0) + a err(1))``: how far the error rises above the straight line
+between the two children's own errors. 0 when the two children sit in one linearly connected basin (even if one
+of them is worse than the other), high when SGD noise after t still sends them to different ones. Paper 1
+measures it on 1000 random training examples and on the 1000 highest- and 1000 lowest-EL2N ones (EL2N of the
+parent at epoch 10), and finds the barrier on the high-scored examples falling to zero later in training than on
+the others.
 """
 
 from __future__ import annotations
@@ -34,16 +36,41 @@ from .plotting import band_line, new_figure, save_figure
 from .spawning import train_child
 from .state_recorder import StateRecorder
 
-__all__ = ["SpawnBarriers", "error_barrier", "plot_error_barriers", "score_subsets", "seeded_spawn_barriers",
-           "spawn_barriers"]
+__all__ = ["BARRIER_REFERENCES", "SpawnBarriers", "check_path_alphas", "error_barrier", "plot_error_barriers",
+           "score_subsets", "seeded_spawn_barriers", "spawn_barriers"]
 
 
-def error_barrier(errors: ArrayLike) -> float:
-    """``max(errors) - (errors[0] + errors[-1]) / 2`` for errors along a path from a = 0 to a = 1 (>= 0)."""
+BARRIER_REFERENCES = ("line", "mean")
+"""What :func:`error_barrier` measures the error above: the line between the endpoints' errors (paper 1, eq. 5)
+or their mean."""
+
+
+def error_barrier(errors: ArrayLike, alphas: ArrayLike, *, reference: str = "line") -> float:
+    """The error barrier of a path (paper 1, eq. 5): ``max_a err(a) - ((1 - a) err(0) + a err(1))``, >= 0.
+
+    ``errors[i]`` is the error of the network at ``alphas[i]``, coefficients rising strictly from 0 to 1 (e.g.
+    :func:`~datadiet.analysis.alpha_grid`). Higher = the error rises further above the straight line between the
+    endpoints' errors = the two networks are less linearly connected. ``reference="mean"`` measures the height
+    above the endpoints' mean instead, ``max_a err(a) - (err(0) + err(1)) / 2``, which also counts a difference
+    between the endpoints' errors as a barrier (not paper 1's definition).
+    """
+    a = check_path_alphas(alphas)
     e = np.asarray(errors, dtype=np.float64)
-    if e.ndim != 1 or len(e) < 2:
-        raise ValueError(f"errors must be a 1-D path of at least two points, got shape {e.shape}")
-    return float(e.max() - (e[0] + e[-1]) / 2)
+    if e.shape != a.shape or not np.all(np.isfinite(e)):
+        raise ValueError(f"errors must be {len(a)} finite numbers, one per alpha, got shape {e.shape}")
+    if reference not in BARRIER_REFERENCES:
+        raise ValueError(f"reference must be one of {', '.join(BARRIER_REFERENCES)}, got {reference!r}")
+    baseline = (1 - a) * e[0] + a * e[-1] if reference == "line" else (e[0] + e[-1]) / 2
+    return float((e - baseline).max())
+
+
+def check_path_alphas(alphas: ArrayLike) -> np.ndarray:
+    """``alphas`` as float64 after checking that they rise strictly from 0 to 1 (a whole interpolation path)."""
+    a = np.asarray(alphas, dtype=np.float64)
+    if a.ndim != 1 or len(a) < 2 or a[0] != 0 or a[-1] != 1 or not np.all(np.diff(a) > 0):
+        raise ValueError(f"alphas must rise strictly from 0 to 1 (at least two points, e.g. alpha_grid(11)), "
+                         f"got {np.asarray(alphas).tolist()!r}")
+    return a
 
 
 def score_subsets(scores: ArrayLike, size: int, *, seed: int) -> dict[str, np.ndarray]:
@@ -61,11 +88,11 @@ def score_subsets(scores: ArrayLike, size: int, *, seed: int) -> dict[str, np.nd
 
 @dataclass(frozen=True)
 class SpawnBarriers:
-    """Errors along the interpolation path and barriers, per evaluation set and spawn time.
+    """Errors along the interpolation path and barriers (paper 1, eq. 5), per evaluation set and spawn time.
 
     Attributes:
         spawn_epochs: spawn times t (epochs of the parent), length S.
-        alphas: interpolation coefficients, length A.
+        alphas: interpolation coefficients, length A, rising from 0 to 1.
         errors: set name -> errors ``(S, A)``; the sets are the training subsets (plus ``"test"`` if given).
         subsets: training subset name -> positions.
         score_epoch: the parent epoch whose EL2N chose the subsets.
@@ -81,8 +108,9 @@ class SpawnBarriers:
 
     @property
     def barriers(self) -> dict[str, np.ndarray]:
-        """Set name -> barrier at each spawn time ``(S,)``."""
-        return {name: np.array([error_barrier(row) for row in e]) for name, e in self.errors.items()}
+        """Set name -> barrier (paper 1, eq. 5: above the line between the children's errors) at each spawn time
+        ``(S,)``."""
+        return {name: np.array([error_barrier(row, self.alphas) for row in e]) for name, e in self.errors.items()}
 
     def to_dict(self) -> dict:
         """JSON-compatible numbers."""
@@ -90,6 +118,7 @@ class SpawnBarriers:
             "spawn_epochs": list(self.spawn_epochs), "alphas": list(self.alphas), "score_epoch": self.score_epoch,
             "child_seeds": list(self.child_seeds), "errors": {k: v.tolist() for k, v in self.errors.items()},
             "barriers": {k: v.tolist() for k, v in self.barriers.items()},
+            "barrier_definition": "paper 1 eq. 5: max_a err(a) - ((1 - a) err(0) + a err(1))",
             "subsets": {k: v.tolist() for k, v in self.subsets.items()},
         }
 
@@ -117,6 +146,7 @@ def spawn_barriers(
 
     The parent trains (seed ``config.seed``) to the latest spawn or score epoch; the subsets come from its EL2N
     after ``score_epoch`` epochs; at each spawn epoch two children (``child_seeds``) train to ``config.epochs``.
+    ``alphas`` must rise strictly from 0 to 1 (the barrier, eq. 5, needs both children's own errors).
     Costs ``max(spawn, score) + 2 * sum(E - t)`` epochs of training. With ``out_dir`` every training keeps its
     checkpoint there (``parent/``, ``child-e<t>-s<seed>/``): a call with the same arguments resumes them.
     """
@@ -129,6 +159,7 @@ def spawn_barriers(
         raise ValueError(f"subset_size must be in [1, {len(train_data)}], got {subset_size}")
     if len(child_seeds) != 2 or len(set(child_seeds)) != 2:
         raise ValueError(f"need two different child seeds, got {child_seeds!r}")
+    check_path_alphas(alphas)
     seed_a, seed_b = child_seeds
     device = torch.device(device) if device is not None else default_device()
     folder = (lambda name: Path(out_dir) / name) if out_dir is not None else (lambda name: None)
@@ -166,7 +197,7 @@ def seeded_spawn_barriers(
 def plot_error_barriers(
     spawn_epochs: ArrayLike, barriers: Mapping[str, ArrayLike], path: str | os.PathLike, *, title: str | None = None
 ) -> Path:
-    """Barrier against spawn epoch, one line per set; returns the written path.
+    """Barrier (paper 1, eq. 5) against spawn epoch, one line per set; returns the written path.
 
     Each value is ``(S,)`` or ``(R, S)`` for R independent repetitions: then the mean line and a 16th-84th
     percentile band.

@@ -3,7 +3,8 @@
 ``velocity`` (Fig. 3): train one network, keep its weights after every epoch, and measure the logit-kernel
 velocity of windows of 100 score-consecutive training examples between consecutive epochs, at each starting
 rank; optionally at several label-noise levels (one panel each). ``barrier`` (Fig. 4): train a parent, spawn two
-children at each spawn epoch, and measure the linear-interpolation error barrier between them on the 1000
+children at each spawn epoch, and measure the linear-interpolation error barrier between them (paper 1, eq. 5:
+the most the error rises above the straight line between the two children's own errors) on the 1000
 highest-EL2N, 1000 lowest-EL2N and 1000 random training examples (EL2N of the parent at --score-epoch) and on the
 test set. Each writes a JSON of numbers and a PNG into --out. Stopped, the same command resumes the training from
 the checkpoints it keeps in --out/training/ (removed once the JSON is written) and repeats only the measurement.

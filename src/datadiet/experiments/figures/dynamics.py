@@ -8,7 +8,9 @@ several seeds.
 
 - ``velocity``: one image per series (method, and any varying setting but the label noise): x = starting rank
   (ascending score), one curve per tracked epoch, one panel per label-noise level.
-- ``barrier``: one image per point: x = spawn epoch, one curve per set (highest, lowest, random, test).
+- ``barrier``: one image per point: x = spawn epoch, y = the error barrier (paper 1, eq. 5: how far the error
+  rises above the straight line between the two children's errors), one curve per set (highest, lowest, random,
+  test).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from datadiet.analysis import noise_title, plot_error_barriers, plot_kernel_velocity
+from datadiet.analysis import error_barrier, noise_title, plot_error_barriers, plot_kernel_velocity
 from datadiet.experiments.config import RunConfig
 from datadiet.experiments.figures.base import FigureInputs, FigureType, Rendered, Table, check_shown_methods
 from datadiet.experiments.layout import BARRIER_FILE, VELOCITY_FILE
@@ -103,7 +105,7 @@ class BarrierFigure(_AnalysisFigure):
         for i, p in enumerate(points):
             records = self.records(inputs, p)
             spawns = records[0]["spawn_epochs"]
-            barriers = {name: np.array([r["barriers"][name] for r in records]) for name in records[0]["barriers"]}
+            barriers = {name: np.array([_barriers(r, name) for r in records]) for name in records[0]["errors"]}
             title = f"{p.series}: subsets by EL2N at epoch {records[0]['score_epoch']} (n={len(records)})"
             rendered.images.append(plot_error_barriers(spawns, barriers, inputs.path(folder, str(i) if i else ""),
                                                        title=title))
@@ -111,8 +113,16 @@ class BarrierFigure(_AnalysisFigure):
                     for name, values in barriers.items()]
             rendered.tables.append(Table(f"{p.series}: error barrier by spawn epoch", [
                 "set", *(f"spawn {t}" for t in spawns), "n"], rows,
-                "Mean over seeds, with the 16th-84th percentile in brackets when there are several."))
+                "Barrier: paper 1, eq. 5, the most the error rises above the straight line between the two "
+                "children's errors. Mean over seeds, with the 16th-84th percentile in brackets when there are "
+                "several."))
         return rendered
+
+
+def _barriers(record: dict, name: str) -> list[float]:
+    """A run's barriers on set ``name`` at each spawn epoch, from its errors along the path (eq. 5, whichever
+    version of the code wrote the file)."""
+    return [error_barrier(row, record["alphas"]) for row in record["errors"][name]]
 
 
 def _cell(values: np.ndarray) -> str:

@@ -1,15 +1,18 @@
 """``barrier`` (paper 1, Fig. 4): error barrier against spawn epoch, an analysis of training dynamics.
 
 A parent (seed = the run's seed) spawns two children at each of ``spawn_epochs``; the error barrier between them
-along ``alphas`` interpolation points is measured on the ``subset_size`` highest- and lowest-EL2N training
-examples (EL2N of the parent after ``score_epoch`` epochs), as many random ones, and the test set; BatchNorm
-statistics are recomputed on ``bn_examples`` training examples (``recompute_bn = false`` keeps the interpolated
-ones). It takes no ``keep`` and trains on the run's full-data schedule in epochs, whatever its budget.
+(paper 1, eq. 5: the most the error along the path rises above the straight line between the two children's own
+errors), over ``alphas`` evenly spaced interpolation points from 0 to 1, is measured on the ``subset_size``
+highest- and lowest-EL2N training examples (EL2N of the parent after ``score_epoch`` epochs), as many random ones,
+and the test set; BatchNorm statistics are recomputed on ``bn_examples`` training examples (``recompute_bn =
+false`` keeps the interpolated ones). It takes no ``keep`` and trains on the run's full-data schedule in epochs,
+whatever its budget.
 
 The run writes ``barrier.json`` into its folder (:meth:`~datadiet.analysis.SpawnBarriers.to_dict` plus the seed
 and BatchNorm handling), calling the function ``datadiet dynamics barrier`` calls
-(:func:`~datadiet.analysis.seeded_spawn_barriers`). Metrics: ``barrier_<set>_spawn<t>`` for the sets highest,
-lowest, random and test.
+(:func:`~datadiet.analysis.seeded_spawn_barriers`); its errors along the path and alphas are kept, so any other
+reading of them can be recomputed. Metrics: ``barrier_<set>_spawn<t>`` (eq. 5) for the sets highest, lowest,
+random and test.
 """
 
 from __future__ import annotations
