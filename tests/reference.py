@@ -409,3 +409,154 @@ def naive_same_epoch_velocities(make_model, states, x, y, ranks, window: int) ->
             row.append(1 - float((a * b).sum()) / float(a.norm() * b.norm()))
         velocities.append(row)
     return windows, velocities
+
+
+# --- embedding-based selection oracles ----------------------------------------------------------------------
+
+
+def naive_distance(a, b) -> float:
+    """Euclidean distance by the definition, sqrt(sum_d (a_d - b_d)^2)."""
+    return sum((float(u) - float(v)) ** 2 for u, v in zip(a, b)) ** 0.5
+
+
+def naive_kcenter(x, count: int, start: int) -> list[int]:
+    """k-center greedy (Sener & Savarese 2018) with the full distance matrix: from ``start``, repeatedly the row
+    farthest from its nearest chosen row (ties: the first row), in order of selection."""
+    d = [[naive_distance(a, b) for b in x] for a in x]
+    chosen = [start]
+    while len(chosen) < count:
+        rest = [i for i in range(len(x)) if i not in chosen]
+        chosen.append(max(rest, key=lambda i: (min(d[i][j] for j in chosen), -i)))
+    return chosen
+
+
+def naive_herding(x, count: int) -> list[int]:
+    """Herding (Welling 2009): each step the row that brings the chosen rows' mean nearest the mean of all rows,
+    || mu - (sum_S + x_i) / (t + 1) ||, ties to the first row; in order of selection. Exact rational arithmetic
+    (the embeddings' floats taken exactly), so that equal distances tie."""
+    from fractions import Fraction
+
+    rows = [[Fraction(float(v)) for v in r] for r in x]
+    n, dim = len(rows), len(rows[0])
+    mu = [sum(r[d] for r in rows) / n for d in range(dim)]
+    chosen: list[int] = []
+    def gap(i, size):
+        mean = [(sum(rows[j][d] for j in chosen) + rows[i][d]) / size for d in range(dim)]
+        return sum((m - v) ** 2 for m, v in zip(mu, mean))
+
+    for t in range(count):
+        rest = [i for i in range(n) if i not in chosen]
+        chosen.append(min(rest, key=lambda i: (gap(i, t + 1), i)))
+    return chosen
+
+
+def naive_knn(x, k: int) -> list[list[int]]:
+    """The k nearest other rows of each row, by (distance, row number)."""
+    return [sorted((j for j in range(len(x)) if j != i), key=lambda j: (naive_distance(x[i], x[j]), j))[:k]
+            for i in range(len(x))]
+
+
+def naive_facility_similarity(x, k: int) -> list[list[float]]:
+    """Dense matrix of the sparse facility-location similarity: sim(i, j) = d_max - d(i, j) for j = i or one of
+    the k nearest neighbours of i, else 0; d_max = the largest neighbour distance."""
+    knn = naive_knn(x, k)
+    d_max = max((naive_distance(x[i], x[j]) for i in range(len(x)) for j in knn[i]), default=0.0)
+    return [[d_max - naive_distance(x[i], x[j]) if j == i or j in knn[i] else 0.0 for j in range(len(x))]
+            for i in range(len(x))]
+
+
+def naive_facility_value(sim, chosen) -> float:
+    """F(S) = sum_i max_{j in S} sim(i, j), with the max over no element 0; summed exactly (math.fsum), so that
+    equal gains tie whatever the order of the terms."""
+    import math
+
+    return math.fsum(max((row[j] for j in chosen), default=0.0) for row in sim)
+
+
+def naive_facility_greedy(sim, count: int) -> list[int]:
+    """Plain greedy on F: each step evaluates F(S + j) for every j not in S and adds the best (ties: first)."""
+    chosen: list[int] = []
+    for _ in range(count):
+        rest = [j for j in range(len(sim)) if j not in chosen]
+        chosen.append(max(rest, key=lambda j: (naive_facility_value(sim, chosen + [j]), -j)))
+    return chosen
+
+
+def naive_d2(scores, x, count: int, k: int, gamma: float, gamma_forward: float) -> list[int]:
+    """D2 Pruning (Maharana et al. 2024): s'_i = s_i + sum_{j in kNN(i)} exp(-gamma_f d_ij) s_j; then repeatedly
+    take the largest s' (ties: first) and set s'_j -= exp(-gamma_r d_kj) s'_k for its neighbours j."""
+    import math
+
+    knn = naive_knn(x, k)
+    s = [float(scores[i]) + sum(math.exp(-gamma_forward * naive_distance(x[i], x[j])) * float(scores[j])
+                                for j in knn[i]) for i in range(len(x))]
+    chosen: list[int] = []
+    for _ in range(count):
+        best = max((i for i in range(len(x)) if i not in chosen), key=lambda i: (s[i], -i))
+        chosen.append(best)
+        for j in knn[best]:
+            if j not in chosen:
+                s[j] -= math.exp(-gamma * naive_distance(x[best], x[j])) * s[best]
+    return chosen
+
+
+def naive_lloyd(x, centroids, iterations: int, spherical: bool):
+    """Lloyd's k-means from given centroids, one row at a time: assign to the nearest centroid (Euclidean, or the
+    largest cosine for spherical, ties: first), move each non-empty centroid to its rows' mean (spherical: the
+    mean's direction); stop when no assignment changes. Returns the centroids and each row's distance to its
+    nearest (Euclidean, or 1 - cos)."""
+    def nearest(row):
+        if spherical:
+            sims = [sum(float(a) * float(b) for a, b in zip(row, c)) for c in centroids]
+            best = max(range(len(sims)), key=lambda c: (sims[c], -c))
+            return best, 1 - sims[best]
+        dists = [naive_distance(row, c) for c in centroids]
+        best = min(range(len(dists)), key=lambda c: (dists[c], c))
+        return best, dists[best]
+
+    centroids = [[float(v) for v in c] for c in centroids]
+    assigned = None
+    for _ in range(iterations):
+        labels = [nearest(row)[0] for row in x]
+        if labels == assigned:
+            break
+        assigned = labels
+        for c in range(len(centroids)):
+            rows = [x[i] for i in range(len(x)) if labels[i] == c]
+            total = [sum(float(r[d]) for r in rows) for d in range(len(x[0]))]
+            length = sum(v * v for v in total) ** 0.5 if spherical else len(rows)
+            if rows and length > 0:
+                centroids[c] = [v / length for v in total]
+    return centroids, [nearest(row)[1] for row in x]
+
+
+def naive_moderate(x, labels, count: int) -> list[int]:
+    """Moderate-DS (Xia et al. 2023): d_i = distance to the coordinate-wise median of i's class; keep the count
+    rows with the smallest |d_i - median(d)| (ties: first rows)."""
+    import statistics
+
+    centre = {}
+    for c in set(labels):
+        rows = [x[i] for i in range(len(x)) if labels[i] == c]
+        centre[c] = [statistics.median(float(r[d]) for r in rows) for d in range(len(x[0]))]
+    d = [naive_distance(x[i], centre[labels[i]]) for i in range(len(x))]
+    m = statistics.median(d)
+    return sorted(sorted(range(len(x)), key=lambda i: (abs(d[i] - m), i))[:count])
+
+
+def loop_sequential_features(model, x, upto: int):
+    """Input of module ``upto`` of an ``nn.Sequential``, one example at a time through the modules before it, in
+    evaluation mode (the mode is restored): shape (N, D)."""
+    import torch
+
+    mode = model.training
+    model.eval()
+    rows = []
+    with torch.no_grad():
+        for example in x:
+            h = example[None]
+            for module in list(model)[:upto]:
+                h = module(h)
+            rows.append(h.reshape(-1))
+    model.train(mode)
+    return torch.stack(rows)

@@ -86,6 +86,9 @@ def row_blocks(rows: int, columns: int, itemsize: int = 8) -> Iterator[slice]:
 def nearest_neighbors(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``k`` nearest neighbours of every row of ``x`` ``(n, D)`` among the other rows.
 
+    Candidates come from blocks of expanded squared distances; the ``k`` kept are then measured again directly,
+    ``sqrt(sum_d (x_id - x_jd)^2)``, which is exact to rounding and symmetric (``d(i, j) == d(j, i)``).
+
     Returns:
         ``(distances, neighbors)``, each ``(n, k)``: Euclidean distances (float64) and row numbers (int64), each
         row ordered by increasing distance, ties by row number; a row is never its own neighbour. ``k`` is at
@@ -93,25 +96,26 @@ def nearest_neighbors(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """
     n = len(x)
     norms = squared_norms(x)
-    distances = np.empty((n, k), dtype=np.float64)
     neighbors = np.empty((n, k), dtype=np.int64)
     for block in row_blocks(n, n, x.itemsize + 9):  # the block, argpartition's int64 columns, a boolean mask
         d = squared_distances(x[block], norms[block], x)
         own = np.arange(block.start, block.stop)
         d[own - block.start, own] = np.inf
-        distances[block], neighbors[block] = _smallest(d, k)
-    return np.sqrt(distances), neighbors
+        neighbors[block] = _smallest(d, k)
+    distances = np.empty((n, k), dtype=np.float64)
+    for block in row_blocks(n, k * x.shape[1], 2 * x.itemsize):
+        diff = x[block, None, :] - x[neighbors[block]]
+        distances[block] = np.sqrt(np.einsum("ikd,ikd->ik", diff, diff, dtype=np.float64))
+    order = np.lexsort((neighbors, distances), axis=1)
+    return np.take_along_axis(distances, order, axis=1), np.take_along_axis(neighbors, order, axis=1)
 
 
-def _smallest(d: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` smallest entries of every row of ``d`` and their columns, ordered by (value, column)."""
+def _smallest(d: np.ndarray, k: int) -> np.ndarray:
+    """Columns of the ``k`` smallest entries of every row of ``d``; at a tie for the ``k``-th value, the first."""
     columns = np.argpartition(d, k - 1, axis=1)[:, :k]
-    values = np.take_along_axis(d, columns, axis=1)
-    kth = values.max(axis=1)
+    kth = np.take_along_axis(d, columns, axis=1).max(axis=1)
     tied = np.flatnonzero((d <= kth[:, None]).sum(axis=1) > k)
-    for r in tied:  # ties at the k-th value: argpartition may keep any of them, keep the first columns
+    for r in tied:  # argpartition may keep any of the tied columns
         below = np.flatnonzero(d[r] < kth[r])
         columns[r] = np.concatenate([below, np.flatnonzero(d[r] == kth[r])[: k - len(below)]])
-        values[r] = d[r, columns[r]]
-    order = np.lexsort((columns, values), axis=1)
-    return np.take_along_axis(values, order, axis=1).astype(np.float64), np.take_along_axis(columns, order, axis=1)
+    return columns
