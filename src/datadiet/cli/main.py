@@ -21,8 +21,8 @@ from datadiet.errors import TrainingDiverged
 __all__ = ["main"]
 
 COMMANDS = (
-    "demo", "train", "score", "select", "compare", "noise-report", "dynamics", "sweep", "plot", "report", "export",
-    "list", "recipes",
+    "demo", "train", "score", "embed", "select", "compare", "noise-report", "dynamics", "sweep", "plot", "report",
+    "export", "list", "recipes",
 )
 
 
