@@ -64,15 +64,17 @@ def squared_norms(x: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", x, x)
 
 
-def squared_distances(x: np.ndarray, x_norms: np.ndarray, y: np.ndarray) -> np.ndarray:
+def squared_distances(x: np.ndarray, x_norms: np.ndarray, y: np.ndarray,
+                      y_norms: np.ndarray | None = None) -> np.ndarray:
     """Squared distances from every row of ``x`` ``(N, D)`` to every row of ``y`` ``(M, D)``: ``(N, M)``.
 
-    ``x_norms`` are :func:`squared_norms` of ``x``. Callers keep ``N * M`` within :data:`BLOCK_BYTES`.
+    ``x_norms`` (and ``y_norms``, computed if None) are :func:`squared_norms`. Callers keep ``N * M`` within
+    :data:`BLOCK_BYTES`.
     """
     d = x @ y.T
     d *= -2
     d += x_norms[:, None]
-    d += squared_norms(y)[None, :]
+    d += (squared_norms(y) if y_norms is None else y_norms)[None, :]
     return np.maximum(d, 0, out=d)
 
 
@@ -98,7 +100,7 @@ def nearest_neighbors(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     norms = squared_norms(x)
     neighbors = np.empty((n, k), dtype=np.int64)
     for block in row_blocks(n, n, x.itemsize + 9):  # the block, argpartition's int64 columns, a boolean mask
-        d = squared_distances(x[block], norms[block], x)
+        d = squared_distances(x[block], norms[block], x, norms)
         own = np.arange(block.start, block.stop)
         d[own - block.start, own] = np.inf
         neighbors[block] = _smallest(d, k)

@@ -71,14 +71,14 @@ def nearest_centroids(x: np.ndarray, centroids: np.ndarray, *, spherical: bool =
     distance ``1 - cos`` when ``spherical`` (unit rows and centroids)."""
     labels = np.empty(len(x), dtype=np.int64)
     distances = np.empty(len(x), dtype=np.float64)
-    norms = squared_norms(x)
+    norms, centroid_norms = squared_norms(x), squared_norms(centroids)
     for block in row_blocks(len(x), len(centroids), x.itemsize):
         if spherical:
             similarity = x[block] @ centroids.T
             labels[block] = np.argmax(similarity, axis=1)
             distances[block] = 1 - np.take_along_axis(similarity, labels[block, None], axis=1)[:, 0]
         else:
-            d = squared_distances(x[block], norms[block], centroids)
+            d = squared_distances(x[block], norms[block], centroids, centroid_norms)
             labels[block] = np.argmin(d, axis=1)
             distances[block] = np.sqrt(np.take_along_axis(d, labels[block, None], axis=1)[:, 0])
     return labels, distances
