@@ -231,6 +231,14 @@ def test_bad_inputs_are_one_line_errors(call, message: str) -> None:
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize("rule", ["kcenter", "herding", "facility_location", "d2", "prototypes"])
+def test_classes_of_one_example_are_kept_whole(rule: str) -> None:
+    labels = np.r_[np.zeros(19, dtype=int), 1]  # class 1 has one example; shares 11.4 and 0.6 of 12 round to 11, 1
+    options = {"seed": 0} if rule == "kcenter" else {"seed": 0, "clusters": 2} if rule == "prototypes" else {}
+    picked = select(S, 0.6, rule=rule, embeddings=X, labels=labels, **options)
+    assert len(picked) == 12 and 19 in picked
+
+
 def test_random_takes_n_from_embeddings_and_existing_rules_ignore_none() -> None:
     assert np.array_equal(select(None, 0.5, rule="random", seed=3, embeddings=X), select(S, 0.5, rule="random", seed=3))
     assert select(S, 0.5).tolist() == list(range(10, 20))

@@ -55,7 +55,7 @@ def knn_similarity(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.nd
     nearest neighbours, ``n (k + 1)`` edges, flat arrays."""
     n = len(x)
     kk = min(int(k), n - 1)
-    distances, neighbors = nearest_neighbors(x, kk) if kk else (np.zeros((n, 0)), np.zeros((n, 0), np.int64))
+    distances, neighbors = nearest_neighbors(x, kk)
     d_max = float(distances.max()) if kk else 0.0
     sources = np.repeat(np.arange(n), kk + 1)
     targets = np.concatenate([np.arange(n)[:, None], neighbors], axis=1).ravel()

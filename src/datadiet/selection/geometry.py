@@ -94,9 +94,11 @@ def nearest_neighbors(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         ``(distances, neighbors)``, each ``(n, k)``: Euclidean distances (float64) and row numbers (int64), each
         row ordered by increasing distance, ties by row number; a row is never its own neighbour. ``k`` is at
-        most ``n - 1``.
+        most ``n - 1`` (0 gives empty arrays).
     """
     n = len(x)
+    if k == 0:
+        return np.zeros((n, 0)), np.zeros((n, 0), dtype=np.int64)
     norms = squared_norms(x)
     neighbors = np.empty((n, k), dtype=np.int64)
     for block in row_blocks(n, n, x.itemsize + 9):  # the block, argpartition's int64 columns, a boolean mask
