@@ -3,14 +3,16 @@
 Scores have shape ``(N,)``, higher = harder / more important, ``+inf`` allowed, NaN an error; embeddings have
 shape ``(N, D)`` (:func:`embed` computes them from a model). Every rule returns int64 positions sorted ascending;
 :func:`select` applies any rule by name (:data:`RULES`); see :mod:`datadiet.selection.budget` for the rounding,
-tie and class-balance conventions, :mod:`datadiet.selection.geometry` for distances and memory, and
-:mod:`datadiet.selection.io` for subset files. :func:`embed` needs torch and is imported on first use.
+tie and class-balance conventions, :mod:`datadiet.selection.geometry` for distances and memory,
+:mod:`datadiet.selection.io` for subset files and :mod:`datadiet.selection.embedding_file` for embedding files.
+:func:`embed` needs torch and is imported on first use.
 """
 
 from typing import Any
 
 from .ccs import ccs
 from .d2 import d2
+from .embedding_file import load_embeddings, save_embeddings
 from .facility_location import facility_location
 from .herding import herding
 from .io import Subset, load_subset, save_subset, subset_from_positions, subset_from_scores
@@ -27,6 +29,8 @@ __all__ = [
     "list_rules",
     "select",
     "embed",
+    "save_embeddings",
+    "load_embeddings",
     "keep_highest",
     "keep_lowest",
     "random_subset",
