@@ -15,6 +15,7 @@ from datadiet.analysis import (
     StateRecorder, evenly_spaced_ranks, kernel_velocity, logit_kernel, plot_kernel_velocity, rank_windows,
     velocity_sweep,
 )
+from datadiet.analysis.velocity import epoch_windows
 from datadiet.training import TrainConfig, train
 
 
@@ -123,24 +124,33 @@ def test_rank_windows_follow_ascending_scores_with_ties_by_position() -> None:
     assert evenly_spaced_ranks(1000, 5, window=100).tolist() == [0, 225, 450, 675, 900]
 
 
+def test_epoch_windows_rank_each_row_on_its_own() -> None:
+    scores = np.array([[3.0, 1.0, 2.0, 0.0], [0.0, 1.0, 2.0, 3.0]])
+    assert epoch_windows(scores, [0, 2], window=2).tolist() == [[[3, 1], [2, 0]], [[0, 1], [2, 3]]]
+    with pytest.raises(ValueError, match="one ranking per curve"):
+        epoch_windows(scores[0], [0], window=2)
+
+
 def test_sweep_of_a_checkpoint_with_itself_is_zero(blobs, tiny_mlp) -> None:
     net = tiny_mlp()
     state = net.state_dict()
-    v = velocity_sweep(net, [state, state], blobs, np.arange(len(blobs)), [0, 40], window=10, progress=False)
+    v = velocity_sweep(net, [state, state], blobs, np.arange(len(blobs))[None], [0, 40], window=10, progress=False)
     assert v.shape == (1, 2) and np.all(v == 0)
 
 
-def test_sweep_matches_explicit_kernels_of_recorded_checkpoints(blobs, tiny_mlp) -> None:
+@pytest.mark.parametrize("fixed", [False, True])
+def test_sweep_matches_explicit_kernels_of_recorded_checkpoints(blobs, tiny_mlp, fixed: bool) -> None:
+    """Row t of the scores ranks curve t (kernels at t and t + 1 of the same window); a fixed ranking too."""
     net = tiny_mlp()
     recorder = StateRecorder()
     train(net, blobs, TrainConfig(epochs=2, batch_size=16, progress=False), callbacks=[recorder], device="cpu")
     assert sorted(recorder.states) == [0, 1, 2]
-    scores = np.random.default_rng(0).random(len(blobs))
+    scores = np.random.default_rng(0).random((1 if fixed else 2, len(blobs))).repeat(2 if fixed else 1, axis=0)
     ranks = [0, 30, 86]
     v = velocity_sweep(tiny_mlp(7), recorder.ordered(), blobs, scores, ranks, window=10, chunk_params=20,
                        progress=False)
-    order = np.argsort(scores, kind="stable")
     for t in range(2):
+        order = np.argsort(scores[t], kind="stable")
         for j, r in enumerate(ranks):
             x = blobs.x[order[r : r + 10]]
             a = loop_logit_kernel(_loaded(tiny_mlp(), recorder.states[t]), x)
@@ -159,8 +169,9 @@ def test_sweep_needs_two_checkpoints_and_matching_scores(blobs, tiny_mlp) -> Non
     net = tiny_mlp()
     with pytest.raises(ValueError, match="two checkpoints"):
         velocity_sweep(net, [net.state_dict()], blobs, np.zeros(len(blobs)), [0], window=10)
-    with pytest.raises(ValueError, match="scores cover"):
-        velocity_sweep(net, [net.state_dict()] * 2, blobs, np.zeros(5), [0], window=2)
+    for scores in (np.zeros(len(blobs)), np.zeros((1, 5)), np.zeros((2, len(blobs)))):
+        with pytest.raises(ValueError, match=r"scores must be \(checkpoints - 1, N\) = \(1, 96\)"):
+            velocity_sweep(net, [net.state_dict()] * 2, blobs, scores, [0], window=2)
 
 
 def test_recorder_copies_and_restores(tiny_mlp) -> None:

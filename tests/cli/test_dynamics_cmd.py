@@ -26,14 +26,26 @@ def dynamics(*argv: str) -> int:
 
 def test_velocity_writes_numbers_and_figure(tmp_path: Path) -> None:
     out = tmp_path / "fig3"
-    assert dynamics("velocity", *SMALL, "--score-method", "el2n", "--score-epoch", "1", "--noise-levels", "0,0.1",
-                    "--ranks", "0,90", "--window", "10", "--out", str(out)) == 0
+    assert dynamics("velocity", *SMALL, "--noise-levels", "0,0.1", "--ranks", "0,90", "--window", "10",
+                    "--out", str(out)) == 0
     record = json.loads((out / "velocity.json").read_text())
     assert [run["label_noise"] for run in record["runs"]] == [0.0, 0.1]
+    assert record["ranking"] == {"score": "el2n", "scores_from": "tracked", "seeds": [0],
+                                 "at": "each curve's first epoch"}
     velocity = np.array(record["runs"][1]["velocity"])
     assert velocity.shape == (2, 2) and np.all((velocity > 0) & (velocity < 1))
+    assert np.array(record["runs"][1]["windows"]).shape == (2, 2, 10)
     assert (out / "velocity.png").stat().st_size > 0
     assert not (out / "training").exists()
+
+
+def test_velocity_ranks_by_independent_runs_on_request(tmp_path: Path) -> None:
+    out = tmp_path / "fig3"
+    assert dynamics("velocity", *SMALL, "--scores-from", "independent", "--score-runs", "2", "--ranks", "0,90",
+                    "--window", "10", "--out", str(out)) == 0
+    record = json.loads((out / "velocity.json").read_text())
+    assert record["ranking"]["scores_from"] == "independent" and record["ranking"]["seeds"] == [1, 2]
+    assert np.array(record["runs"][0]["velocity"]).shape == (2, 2)
 
 
 def test_barrier_writes_numbers_and_figure(tmp_path: Path) -> None:
@@ -69,12 +81,10 @@ def test_the_same_command_resumes_a_stopped_barrier(tmp_path: Path, monkeypatch)
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["velocity", *SMALL, "--score-method", "el2n", "--out", "x"], "--score-epoch"),
-    (["velocity", *SMALL, "--scores", "a.npz", "--noise-levels", "0,0.1", "--out", "x"], "one score file per"),
-    (["velocity", *SMALL, "--score-method", "el2n", "--score-epoch", "1", "--track-epochs", "3", "--out", "x"],
-     "--track-epochs"),
-    (["velocity", *SMALL, "--score-method", "el2n", "--score-epoch", "1", "--ranks", "0,191", "--window", "10",
-      "--out", "x"], r"ranks must be in \[0, 190\]"),
+    (["velocity", *SMALL, "--score-runs", "2", "--out", "x"], "--score-runs is for --scores-from independent"),
+    (["velocity", *SMALL, "--score", "forgetting", "--out", "x"], "not computed from one network's weights"),
+    (["velocity", *SMALL, "--track-epochs", "3", "--out", "x"], "--track-epochs"),
+    (["velocity", *SMALL, "--ranks", "0,191", "--window", "10", "--out", "x"], r"ranks must be in \[0, 190\]"),
     (["barrier", *SMALL, "--spawn-epochs", "0,2", "--score-epoch", "1", "--out", "x"], "spawn epochs"),
     (["barrier", *SMALL, "--spawn-epochs", "0", "--score-epoch", "1", "--subset-size", "201", "--out", "x"],
      "subset_size"),

@@ -10,23 +10,22 @@ import json
 
 import numpy as np
 import pytest
+from reference import naive_error_barrier
 
 from datadiet.analysis import alpha_grid, seeded_spawn_barriers, tracked_velocity
 from datadiet.analysis import barrier as barrier_module
 from datadiet.cli import dynamics_cmd
 from datadiet.experiments import (
-    ResultStore, ScoreCache, estimate, expand, load_recipe, load_results, run_sweep, score_need,
+    ResultStore, estimate, expand, load_recipe, load_results, run_sweep, score_need,
 )
 from datadiet.experiments.figures import plot_experiment, render_all
 from datadiet.experiments.recipe import merge, read_recipe
 from datadiet.recipes import FOLDER as RECIPES
-from datadiet.scores import score_runs
-from datadiet.training import trainer_fn
 
 BASE = {
     "base": {"budget": "epochs", "epochs": 3, "seed": 0, "method": "v", "data": {"dataset": "digits"},
              "model": {"name": "mlp"}},
-    "methods": {"v": {"kind": "velocity", "score": "el2n", "score_epoch": 1},
+    "methods": {"v": {"kind": "velocity", "score": "el2n"},
                 "b": {"kind": "barrier", "spawn_epochs": [0, 1], "score_epoch": 1}},
 }
 
@@ -39,19 +38,24 @@ def check(tables: dict, *fragments: str) -> None:
 
 
 @pytest.mark.parametrize("tables, fragments", [
-    ({"methods": {"v": {"windw": 10}}}, ["unknown key 'windw' in methods.v", "valid: score, score_epoch, score_runs, "
+    ({"methods": {"v": {"windw": 10}}}, ["unknown key 'windw' in methods.v", "valid: score, scores_from, score_runs, "
                                          "score_seed, track_epochs, num_ranks, ranks, window, chunk_examples, "
                                          "chunk_params"]),
+    ({"methods": {"v": {"score_epoch": 1}}}, ["unknown key 'score_epoch' in methods.v"]),
     ({"methods": {"b": {"spawn": 1}}, "base": {"method": "b"}},
      ["unknown key 'spawn' in methods.b", "valid: spawn_epochs, score_epoch, subset_size, alphas, recompute_bn, "
                                           "bn_examples"]),
-    ({"methods": {"w": {"kind": "velocity", "score": "el2n"}}}, ["methods.w needs 'score_epoch'"]),
     ({"methods": {"v": {"score": "el3n"}}}, ["unknown score 'el3n'", "el2n"]),
+    ({"methods": {"v": {"score": "forgetting"}}}, ["score 'forgetting' is not computed from one network's weights",
+                                                   "valid: el2n"]),
+    ({"methods": {"v": {"scores_from": "both"}}}, ["scores_from must be one of tracked, independent"]),
+    ({"methods": {"v": {"score_runs": 2}}}, ['score_runs and score_seed are for scores_from = "independent"']),
+    ({"methods": {"v": {"scores_from": "independent", "score_runs": 0}}}, ["score_runs must be a positive integer"]),
     ({"methods": {"v": {"ranks": [0, 10], "num_ranks": 2}}}, ["either ranks", "or num_ranks"]),
     ({"methods": {"v": {"window": 0}}}, ["window must be a positive integer"]),
-    ({"methods": {"v": {"score_seed": 0}}}, ["seed 0 is one of the scoring runs' seeds 0..0", "score_seed"]),
+    ({"methods": {"v": {"scores_from": "independent", "score_seed": 0}}}, [
+        "seed 0 is one of the scoring runs' seeds 0..0", "score_seed"]),
     ({"methods": {"v": {"track_epochs": 4}}}, ["track_epochs = 4 is past the end of the 3-epoch schedule"]),
-    ({"methods": {"v": {"score_epoch": 4}}}, ["score_epoch = 4 is past the end"]),
     ({"base": {"method": "b"}, "methods": {"b": {"spawn_epochs": [0, 3]}}}, ["spawn_epochs must be below the "
                                                                              "schedule's 3 epochs"]),
     ({"base": {"method": "b"}, "methods": {"b": {"spawn_epochs": []}}}, ["spawn_epochs must be a non-empty list"]),
@@ -71,10 +75,19 @@ def test_a_grid_over_keep_gives_one_run_per_seed_and_noise_level():
     runs = [(r.method.label, r.seed, r.data.options.label_noise, r.keep) for r in experiment.runs]
     assert sorted(runs) == sorted((m, s, n, None) for m in "vb" for s in (0, 2) for n in (0.0, 0.1))
     velocity = next(r for r in experiment.runs if r.method.label == "v")
-    assert score_need(velocity).label == "el2n at epoch 1, seed 1"  # scoring runs apart from the tracked one
+    assert score_need(velocity) is None  # the tracked run scores itself at every epoch
     cost = estimate(experiment.runs)
     assert {round(cost.runs[r.run_id], 6) for r in experiment.runs} == {3.0, 1 + 2 * (3 + 2)}  # tracked; parent
-    assert len(cost.scores) == 2  # one score set per noise level, shared by both seeds
+    assert not cost.scores
+
+
+def test_independent_scoring_runs_are_charged_to_the_velocity_run_and_kept_apart_from_it():
+    tables = {"methods": {"v": {"scores_from": "independent", "score_runs": 2, "score_seed": 5}}}
+    (run,) = expand(merge(BASE, tables)).runs
+    assert list(run.method.params.score_seeds()) == [5, 6] and score_need(run) is None
+    assert estimate([run]).runs[run.run_id] == 3 + 2 * 2  # tracked epochs, then 2 runs to epoch 2
+    defaults = expand(merge(BASE, {"methods": {"v": {"scores_from": "independent"}}})).runs[0].method.params
+    assert (defaults.score_runs, defaults.score_seed) == (1, 1)
 
 
 @pytest.fixture(scope="module")
@@ -102,36 +115,34 @@ def test_velocity_runs_equal_the_librarys_tracked_velocity_for_their_seed(swept)
     assert sorted(rows) == [(0, 0.0), (0, 0.1), (1, 0.0), (1, 0.1)]
     run = next(r for r in experiment.runs if (r.seed, r.data.options.label_noise) == (1, 0.1))
     train = run.data.load().train
-    params = run.method.params
-    scores = score_runs("el2n", train, lambda seed: run.model.build(train, seed), trainer_fn(train, run.schedule()),
-                        at=1, runs=1, seed0=params.score_seed, progress=False).mean
-    expected = tracked_velocity(run.model.build(train, run.seed), train, run.schedule(), scores, track_epochs=2,
+    expected = tracked_velocity(run.model.build(train, run.seed), train, run.schedule(), track_epochs=2,
                                 num_ranks=4, window=20, progress=False)
     saved = record(folder, rows[(1, 0.1)], "velocity.json")
     np.testing.assert_array_equal(np.array(saved["velocity"]), expected.velocity)
+    assert saved["windows"] == expected.windows.tolist() and saved["windows"][0] != saved["windows"][1]
     assert saved["ranks"] == expected.ranks.tolist() == [0, 60, 120, 180] and saved["label_noise"] == 0.1
-    assert saved["scores"]["seeds"] == [10]
+    assert saved["ranking"] == {"score": "el2n", "scores_from": "tracked", "seeds": [1],
+                                "at": "each curve's first epoch"}
     metrics = rows[(1, 0.1)].metrics
     for e in range(2):
         assert metrics[f"velocity_bottom_decile_e{e}"] == expected.velocity[e, 0]
         assert metrics[f"velocity_top_decile_e{e}"] == expected.velocity[e, -1]
         assert metrics[f"velocity_mean_e{e}"] == pytest.approx(expected.velocity[e].mean(), rel=1e-12)
-    assert metrics["scoring_seconds"] > 0 and metrics["num_train"] == 200
+    assert metrics["analysis_seconds"] > 0 and metrics["num_train"] == 200
 
 
-def test_the_dynamics_command_computes_the_same_velocities_from_the_same_scores(swept, tmp_path):
-    experiment, folder, rows, _ = swept["paper1_fig3_kernel_velocity"]
-    run = next(r for r in experiment.runs if (r.seed, r.data.options.label_noise) == (0, 0.1))
-    scores = ScoreCache(folder / "cache" / "scores").folder / f"{score_need(run).key}.npz"
+def test_the_dynamics_command_computes_the_same_velocities_for_the_same_seed(swept, tmp_path):
+    _, folder, rows, _ = swept["paper1_fig3_kernel_velocity"]
     parser = argparse.ArgumentParser()
     dynamics_cmd.add_parser(parser.add_subparsers())
     args = parser.parse_args([
         "dynamics", "velocity", "--dataset", "digits", "--per-class", "20", "--label-noise", "0.1", "--model", "mlp",
-        "--width", "0.25", "--epochs", "2", "--batch-size", "64", "--scores", str(scores), "--num-ranks", "4",
-        "--window", "20", "--no-progress", "--out", str(tmp_path)])
+        "--width", "0.25", "--epochs", "2", "--batch-size", "64", "--num-ranks", "4", "--window", "20",
+        "--no-progress", "--out", str(tmp_path)])
     assert args.run(args) == 0
     (cli,) = json.loads((tmp_path / "velocity.json").read_text())["runs"]
-    assert cli["velocity"] == record(folder, rows[(0, 0.1)], "velocity.json")["velocity"]
+    saved = record(folder, rows[(0, 0.1)], "velocity.json")
+    assert cli["velocity"] == saved["velocity"] and cli["windows"] == saved["windows"]
 
 
 def test_barrier_runs_equal_the_librarys_seeded_barriers_for_their_seed(swept):
@@ -149,6 +160,9 @@ def test_barrier_runs_equal_the_librarys_seeded_barriers_for_their_seed(swept):
     assert {k: v for k, v in metrics.items() if k.startswith("barrier_")} == {
         f"barrier_{name}_spawn{t}": b for name, values in expected.barriers.items()
         for t, b in zip(expected.spawn_epochs, values)}
+    for name, errors in saved["errors"].items():  # paper 1, eq. 5 from the errors the run kept
+        for t, row in zip(saved["spawn_epochs"], errors):
+            assert metrics[f"barrier_{name}_spawn{t}"] == pytest.approx(naive_error_barrier(row, saved["alphas"]))
 
 
 def test_figures_show_the_mean_over_seeds_of_the_runs_json(swept):

@@ -14,8 +14,8 @@ from .spawning import continuation_config, train_child
 from .stability import averaging_stability, averaging_stability_orderings, plot_averaging_stability
 from .state_recorder import StateRecorder, copy_state
 from .velocity import (
-    TrackedVelocity, check_ranks, evenly_spaced_ranks, noise_title, plot_kernel_velocity, rank_windows,
-    tracked_velocity, velocity_sweep,
+    TrackedVelocity, check_ranks, epoch_scores, evenly_spaced_ranks, independent_epoch_scores, noise_title,
+    plot_kernel_velocity, rank_windows, recorded_states, tracked_velocity, velocity_sweep,
 )
 
 __all__ = [
@@ -33,6 +33,9 @@ __all__ = [
     "check_ranks",
     "evenly_spaced_ranks",
     "velocity_sweep",
+    "recorded_states",
+    "epoch_scores",
+    "independent_epoch_scores",
     "TrackedVelocity",
     "tracked_velocity",
     "noise_title",

@@ -1,7 +1,9 @@
 """``datadiet dynamics``: training-dynamics analyses of paper 1, Sec. 5.
 
 ``velocity`` (Fig. 3): train one network, keep its weights after every epoch, and measure the logit-kernel
-velocity of windows of 100 score-consecutive training examples between consecutive epochs, at each starting
+velocity between epochs t and t + 1 of windows of 100 training examples consecutive in the score ranking at
+epoch t (scores and velocities at the same epoch: by default the tracked network's own EL2N after t epochs; with
+--scores-from independent the mean over --score-runs independent runs stopped at epoch t), at each starting
 rank; optionally at several label-noise levels (one panel each). ``barrier`` (Fig. 4): train a parent, spawn two
 children at each spawn epoch, and measure the linear-interpolation error barrier between them (paper 1, eq. 5:
 the most the error rises above the straight line between the two children's own errors) on the 1000
@@ -15,22 +17,21 @@ an experiment folder (the shipped recipes ``datadiet sweep paper1_fig3_kernel_ve
 
 Presets (run from the repository root; data in ../shared/data/fashion-mnist):
 
-cpu, Fashion-MNIST on 2 CPU cores. Expected on an otherwise idle machine: velocity about 6 minutes (2 x 5 epochs
-of a half-width small CNN, 2 x 40 kernels of about 3 s), barrier about 5 minutes (54 epochs on 10,000 examples,
-44 interpolated networks); a busy machine can take two to three times longer. Expected shape, as paper 1 reports
-for CIFAR-10: the velocity falls from epoch to epoch and is higher at high score ranks; the barrier falls with
-the spawn epoch, latest on the highest-EL2N subset::
+cpu, Fashion-MNIST on 2 CPU cores. Expected on an otherwise idle machine: velocity about 9 minutes (estimated
+from its parts: 2 x 4 epochs of a half-width small CNN, 2 x 4 EL2N passes, 2 x 64 kernels of about 3 s), barrier
+about 5 minutes (54 epochs on 10,000 examples, 44 interpolated networks); a busy machine can take two to three
+times longer. Expected shape, as paper 1 reports for CIFAR-10: the velocity falls from epoch to epoch and is
+higher at high score ranks; the barrier falls with the spawn epoch, latest on the highest-EL2N subset::
 
     datadiet dynamics velocity --dataset fashion-mnist --data-dir ../shared/data/fashion-mnist \\
-        --model small_cnn --width 0.5 --epochs 4 --score-method el2n --score-epoch 1 \\
-        --noise-levels 0,0.1 --num-ranks 8 --out runs/fig3-cpu
+        --model small_cnn --width 0.5 --epochs 4 --noise-levels 0,0.1 --num-ranks 8 --out runs/fig3-cpu
     datadiet dynamics barrier --dataset fashion-mnist --data-dir ../shared/data/fashion-mnist --per-class 1000 \\
         --model small_cnn --epochs 8 --spawn-epochs 0,1,2,4 --score-epoch 2 --subset-size 1000 --out runs/fig4-cpu
 
 paper, CIFAR-10 and ResNet18 (a GPU)::
 
     datadiet dynamics velocity --dataset cifar10 --data-dir DIR --model resnet18 --epochs 200 --track-epochs 20 \\
-        --scores el2n-epoch20-clean.npz el2n-epoch20-noisy.npz --noise-levels 0,0.1 --num-ranks 25 --out runs/fig3
+        --noise-levels 0,0.1 --num-ranks 25 --out runs/fig3
     datadiet dynamics barrier --dataset cifar10 --data-dir DIR --model resnet18 --epochs 200 \\
         --spawn-epochs 0,1,2,3,4,5,10,15,20,30 --score-epoch 10 --subset-size 1000 --repeats 4 --out runs/fig4
 """
@@ -41,20 +42,14 @@ import argparse
 import shutil
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import datadiet
 from datadiet.cli.options import (
     add_data_options, add_model_options, add_train_options, build_model, fraction, load_data, positive_int,
     train_config,
 )
-
-if TYPE_CHECKING:
-    import numpy as np
-
-    from datadiet.data.dataset import IndexedDataset
-    from datadiet.training import TrainConfig
 
 __all__ = ["add_parser", "run"]
 
@@ -94,11 +89,12 @@ def _velocity_parser(p: argparse.ArgumentParser) -> None:
                    help="measure the first T epochs of the --epochs schedule (default: all)")
     g.add_argument("--noise-levels", type=_list(fraction), metavar="F,F",
                    help="run at each label-noise fraction, one panel each (Fig. 3: 0,0.1); default: --label-noise")
-    source = g.add_mutually_exclusive_group(required=True)
-    source.add_argument("--scores", nargs="+", metavar="FILE.npz", help="score file(s), one per noise level")
-    source.add_argument("--score-method", metavar="NAME", help="compute scores (e.g. el2n) in independent runs")
-    g.add_argument("--score-epoch", type=int, metavar="T", help="with --score-method: score after T epochs")
-    g.add_argument("--score-runs", type=positive_int, default=1, help="runs averaged (seeds after --seed)")
+    g.add_argument("--score", default="el2n", metavar="NAME",
+                   help="the score ranking each epoch's windows, of a network's weights (default: el2n)")
+    g.add_argument("--scores-from", choices=("tracked", "independent"), default="tracked",
+                   help="whose score at epoch t: the tracked network's own (default) or independent runs' mean")
+    g.add_argument("--score-runs", type=positive_int, metavar="R",
+                   help="with --scores-from independent: runs averaged, seeds after --seed (default: 1)")
     ranks = g.add_mutually_exclusive_group()
     ranks.add_argument("--ranks", type=_list(int), metavar="R,R", help="starting ranks in ascending score order")
     ranks.add_argument("--num-ranks", type=positive_int, default=10, help="evenly spaced starting ranks")
@@ -139,55 +135,41 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _velocity(args: argparse.Namespace) -> dict:
-    from datadiet.analysis import check_ranks, noise_title, plot_kernel_velocity, tracked_velocity
-    from datadiet.scores import ScoreFile
+    from datadiet.analysis import noise_title, plot_kernel_velocity
+    from datadiet.analysis.velocity import check_ranks, independent_epoch_scores, network_score, tracked_velocity
 
     levels = args.noise_levels or [args.label_noise]
     if args.noise_levels and args.label_noise:
         raise ValueError("give either --label-noise or --noise-levels, not both")
-    if args.scores and len(args.scores) != len(levels):
-        raise ValueError(f"give one score file per noise level: {len(levels)} level(s), {len(args.scores)} file(s)")
-    if args.score_method is not None and args.score_epoch is None:
-        raise ValueError("--score-method needs --score-epoch T (0: at initialization)")
+    network_score(args.score)
+    if args.score_runs is not None and args.scores_from != "independent":
+        raise ValueError("--score-runs is for --scores-from independent; the tracked run scores itself")
     track = args.track_epochs or args.epochs
     if track > args.epochs:
         raise ValueError(f"--track-epochs must be at most --epochs ({args.epochs}), got {track}")
-    for path in args.scores or []:
-        ScoreFile.load(path)  # every score file read before any training
     config = train_config(args)
+    independent = args.scores_from == "independent"
+    seeds = range(args.seed + 1, args.seed + 1 + (args.score_runs or 1)) if independent else range(0)
     panels, runs = {}, []
-    for i, level in enumerate(levels):
+    for level in levels:
         data = load_data(argparse.Namespace(**{**vars(args), "label_noise": level})).train
         if args.ranks:
-            check_ranks(args.ranks, len(data), args.window)  # before the scoring runs
-        scores, score_record = _scores(args, i, data, config)
+            check_ranks(args.ranks, len(data), args.window)  # before any training
+        folder = Path(args.out) / TRAINING_DIR / f"noise{level:g}"
+        ranking = independent_epoch_scores(
+            partial(build_model, args, data), data, config, seeds, epochs=track, score=args.score,
+            device=args.device, progress=config.progress, out_dir=folder / "scoring").mean(0) if seeds else None
         result = tracked_velocity(
-            build_model(args, data, args.seed), data, config, scores, track_epochs=track, ranks=args.ranks,
-            num_ranks=args.num_ranks, window=args.window, chunk_examples=args.chunk_examples,
-            chunk_params=args.chunk_params, device=args.device, progress=config.progress,
-            out_dir=Path(args.out) / TRAINING_DIR / f"noise{level:g}")
+            build_model(args, data, args.seed), data, config, score=args.score, ranking_scores=ranking,
+            track_epochs=track, ranks=args.ranks, num_ranks=args.num_ranks, window=args.window,
+            chunk_examples=args.chunk_examples, chunk_params=args.chunk_params, device=args.device,
+            progress=config.progress, out_dir=folder / "tracked")
         panels[noise_title(level)] = result.velocity
-        runs.append({"label_noise": level, "dataset": data.name, "num_train": len(data), "scores": score_record,
-                     **result.to_dict()})
+        runs.append({"label_noise": level, "dataset": data.name, "num_train": len(data), **result.to_dict()})
     plot_kernel_velocity(result.ranks, panels, Path(args.out) / "velocity.png")
-    return {"analysis": "kernel velocity", "epochs_tracked": track, "config": config.to_dict(), "runs": runs}
-
-
-def _scores(args: argparse.Namespace, i: int, data: IndexedDataset, config: TrainConfig) -> tuple[np.ndarray, dict]:
-    """Scores over ``data`` from the i-th score file, or computed in runs independent of the tracked one."""
-    from datadiet.scores import ScoreFile, get_score, score_runs
-    from datadiet.training import trainer_fn
-
-    if args.scores:
-        scores = ScoreFile.load(args.scores[i])
-        scores.check_against(data)
-        return scores.mean, {"file": args.scores[i], "method": scores.method, "time": scores.time}
-    get_score(args.score_method)
-    train_fn = trainer_fn(data, config, device=args.device)
-    result = score_runs(args.score_method, data, lambda seed: build_model(args, data, seed), train_fn,
-                        at=args.score_epoch, runs=args.score_runs, seed0=args.seed + 1, device=train_fn.device,
-                        progress=config.progress)
-    return result.mean, {"method": args.score_method, "time": result.time, "seeds": list(result.seeds)}
+    return {"analysis": "kernel velocity", "epochs_tracked": track, "config": config.to_dict(),
+            "ranking": {"score": args.score, "scores_from": args.scores_from, "seeds": list(seeds) or [args.seed],
+                        "at": "each curve's first epoch"}, "runs": runs}
 
 
 def _barrier(args: argparse.Namespace) -> dict:

@@ -13,8 +13,8 @@ This is an **estimate**, counted without loading any data:
   CPU, see BENCHMARKS.md); a set of static scores costs its runs' training to the time point plus their passes,
   counted once however many runs share it (those the figures show included). A dynamic policy started from
   static scores skips the first scoring pass when it has no warm-up.
-- analysis runs: the epochs they train (a velocity run its tracked epochs, a barrier run its parent and
-  children); a velocity run's scores are a static score set like any other.
+- analysis runs: the epochs they train (a velocity run its tracked epochs and those of its independent scoring
+  runs, if any; a barrier run its parent and children).
 - not counted: test-set evaluation, data loading, process start-up, and the analyses' own passes (the logit
   kernels of velocity runs, the networks evaluated along each interpolation path of barrier runs).
 

@@ -7,7 +7,7 @@ library's plots, over the seeds of each point: the mean line with a 16th-84th pe
 several seeds.
 
 - ``velocity``: one image per series (method, and any varying setting but the label noise): x = starting rank
-  (ascending score), one curve per tracked epoch, one panel per label-noise level.
+  (ascending score at the curve's first epoch), one curve per tracked epoch, one panel per label-noise level.
 - ``barrier``: one image per point: x = spawn epoch, y = the error barrier (paper 1, eq. 5: how far the error
   rises above the straight line between the two children's errors), one curve per set (highest, lowest, random,
   test).
@@ -84,8 +84,8 @@ class VelocityFigure(_AnalysisFigure):
             rows = [[panel, f"{e}\u2192{e + 1}", *(f"{v:.4f}" for v in values.mean(0)[e]), str(len(values))]
                     for panel, values in panels.items() for e in range(values.shape[1])]
             rendered.tables.append(Table(f"{name}: mean kernel velocity over seeds", [
-                "panel", "epochs", *(f"rank {r}" for r in ranks), "n"], rows, "Starting ranks in ascending score "
-                "order: rank 0 is the lowest-scored window."))
+                "panel", "epochs", *(f"rank {r}" for r in ranks), "n"], rows, "Starting ranks in ascending order of "
+                "the score at each curve's first epoch: rank 0 is the lowest-scored window at that epoch."))
         return rendered
 
 
