@@ -1,36 +1,56 @@
-"""``datadiet demo``: the whole method on data generated locally, in a few minutes on a laptop CPU.
+"""``datadiet demo``: pruning that pays, static and dynamic, on data generated locally (a few minutes on a CPU).
 
-On MNIST-1D (generated on the spot, no download) with a small 1-D CNN: score every training example with EL2N
-early in training (averaged over runs), keep the highest-scoring half (the paper's rule) or the lowest-scoring
-half, retrain from scratch for as many optimizer steps as the full-data run, and compare with a random half and
-with full data, over several seeds.
+MNIST-1D (generated on the spot, no download; 10,000 training signals by default) and a small 1-D CNN. Every
+training set is trained for the same number of epochs with the same SGD recipe, so a smaller set costs less,
+and each pays for its own scoring:
+
+- full data, and full data for keep x the epochs (what the same cost buys without pruning);
+- static: a random subset, and the highest-EL2N examples (paper 1's rule; EL2N from short runs on all data,
+  averaged over runs, their cost paid once by the arm);
+- dynamic: a fresh random subset, and the highest EMA of the current loss (paper 2's uncertainty + EMA, the
+  library's defaults: one warm-up epoch on all data, class-balanced selection, a scoring pass over all examples
+  at each re-selection), each re-selected every --period epochs.
+
+Over several seeds the table gives the test accuracy (mean ± sd) and what each arm cost in all, scoring
+included: examples trained (forward and backward) and scored (forward only), and time (CPU time on a CPU,
+wall-clock on an accelerator), each as a ratio to full data's. A one-line reading names the pruned sets that
+reach full data's accuracy (mean at least full data's mean minus its sd) in less time.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import importlib
 import statistics
-import time
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from datadiet.cli.options import device_name
+from datadiet.cli.options import device_name, positive_int
 
 if TYPE_CHECKING:
-    from datadiet.data.dataset import IndexedDataset
+    from datadiet.cli.demo_runs import Arm, Plan
+    from datadiet.data import Splits
+    from datadiet.training import TrainConfig
 
 __all__ = ["add_parser", "run"]
 
 
+_OPTIONS = (
+    ("--train-size", positive_int, 10_000, "training examples to generate"),
+    ("--test-size", positive_int, 5_000, "test examples to generate"),
+    ("--keep", float, 0.8, "fraction of training examples kept, in (0, 1)"),
+    ("--epochs", positive_int, 30, "epochs over each training set"),
+    ("--period", positive_int, 3, "epochs between dynamic re-selections"),
+    ("--score-epoch", positive_int, 3, "epoch at which EL2N is computed"),
+    ("--score-runs", positive_int, 2, "runs EL2N is averaged over"),
+    ("--seeds", positive_int, 3, "seeds of each arm"),
+)
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="score, prune and retrain on MNIST-1D generated locally; print a table",
-                       description=__doc__)
-    p.add_argument("--keep", type=float, default=0.5, help="fraction of training examples to keep")
-    p.add_argument("--epochs", type=int, default=30, help="length of the full-data run, in epochs")
-    p.add_argument("--score-epoch", type=int, default=3, help="epoch at which EL2N is computed")
-    p.add_argument("--score-runs", type=int, default=3, help="runs EL2N is averaged over")
-    p.add_argument("--seeds", type=int, default=3, help="seeds of each retraining")
+    p = sub.add_parser("demo", help="prune statically and dynamically on MNIST-1D generated locally; print a table",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for flag, kind, default, text in _OPTIONS:
+        p.add_argument(flag, type=kind, default=default, help=f"{text} (default %(default)s)")
     p.add_argument("--device", type=device_name, help="cpu, cuda, ... (default: CUDA when present)")
     p.set_defaults(run=run)
 
@@ -38,70 +58,100 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from datadiet.data import load_splits
-    from datadiet.scores import score_runs
-    from datadiet.selection import keep_highest, keep_lowest, random_subset
-    from datadiet.training import TrainConfig, default_device, trainer_fn
+    from datadiet.cli.demo_runs import generate_mnist1d, run_arms
+    from datadiet.training import TrainConfig, default_device
 
-    if not 0 < args.keep <= 1 or min(args.epochs, args.score_epoch, args.score_runs, args.seeds) < 1:
-        raise ValueError("need 0 < --keep <= 1 and positive --epochs, --score-epoch, --score-runs, --seeds")
+    _check(args)
     if torch.device(args.device or default_device()).type == "cpu":
         torch.set_num_threads(1)  # cnn1d is tiny: extra threads only wait on each other, badly so on a busy CPU
-    splits = load_splits("mnist1d")
-    train_data, test_data = splits.train, splits.test
-    steps = args.epochs * math.ceil(len(train_data) / 128)
-    config = TrainConfig(steps=steps, progress=False)
-    print(f"MNIST-1D: {len(train_data)} training / {len(test_data)} test examples; cnn1d; {steps} SGD steps "
-          f"({args.epochs} full-data epochs) for every run, {args.seeds} seeds\n")
-    start = time.perf_counter()
-    train_fn = trainer_fn(train_data, TrainConfig(epochs=args.epochs, progress=False), device=args.device)
-    scores = score_runs("el2n", train_data, _model_factory(train_data), train_fn, at=args.score_epoch,
-                        runs=args.score_runs, device=train_fn.device, progress=True)
-    scoring = time.perf_counter() - start
-    print(f"EL2N at epoch {args.score_epoch}, averaged over {args.score_runs} runs: {scoring:.1f} s\n")
-    subsets = {
-        "full data": None,
-        f"random {args.keep:.0%}": lambda seed: random_subset(len(train_data), args.keep, seed=seed),
-        f"EL2N top {args.keep:.0%}": lambda seed: keep_highest(scores.mean, args.keep),
-        f"EL2N bottom {args.keep:.0%}": lambda seed: keep_lowest(scores.mean, args.keep),
-    }
-    rows = [(name, *_retrain(train_data, test_data, config, pick, args)) for name, pick in subsets.items()]
-    _print_table(rows, scoring)
+    importlib.import_module("torch._dynamo")  # PyTorch loads it with the first optimizer (seconds): no arm's cost
+    splits = generate_mnist1d(args.train_size, args.test_size)
+    config = TrainConfig(epochs=args.epochs, progress=False)
+    print(f"MNIST-1D (generated): {len(splits.train)} training / {len(splits.test)} test examples; cnn1d, SGD "
+          f"lr {config.lr:g}, {args.epochs} epochs over each training set; keep {args.keep:.0%}; {args.seeds} seeds\n",
+          flush=True)
+    arms = run_arms(_plans(args, splits, config), splits, config, range(args.seeds), args.device)
+    _print_table(arms)
+    print(f"\nTest accuracy after the last epoch. Cost of each arm's {args.seeds} runs with its scoring, as a ratio "
+          f"to full data's: examples trained (forward and backward) and scored (forward only), and time (CPU time on "
+          f"a CPU). EL2N ({args.score_runs} runs of {args.score_epoch} epochs on all data) is paid once by its arm; "
+          f"the dynamic pruners train one epoch on all data, then re-select every {args.period} epochs.")
+    print(_reading(arms))
     return 0
 
 
-def _model_factory(data: IndexedDataset):
-    from datadiet.models import create_model
-
-    return lambda seed: create_model("cnn1d", data.num_classes, data.in_channels, input_shape=data.input_shape)
-
-
-def _retrain(train_data, test_data, config, pick, args) -> tuple[int, list[float], float]:
-    """Train one network per seed on the chosen subset; returns (size, accuracies, mean seconds)."""
-    import numpy as np
-    import torch
-
-    from datadiet.training import train
-
-    accuracies, seconds, size = [], [], len(train_data)
-    for seed in range(args.seeds):
-        subset = pick(seed) if pick is not None else None
-        size = len(subset) if subset is not None else len(train_data)
-        torch.manual_seed(seed)
-        model = _model_factory(train_data)(seed)
-        result = train(model, train_data, replace(config, seed=seed), test_data=test_data,
-                       subset=subset, device=args.device)
-        accuracies.append(result.metrics["test_accuracy"])
-        seconds.append(result.metrics["train_seconds"])
-    return size, accuracies, float(np.mean(seconds))
+def _check(args: argparse.Namespace) -> None:
+    """Refuse options that cannot make a demo, before any work."""
+    if not 0 < args.keep < 1:
+        raise ValueError(f"--keep must be a fraction in (0, 1), got {args.keep}")
+    if args.score_epoch > args.epochs:
+        raise ValueError(f"--score-epoch ({args.score_epoch}) must be at most --epochs ({args.epochs})")
+    if round(args.keep * args.train_size) < 10:
+        raise ValueError(f"--keep x --train-size must keep at least 10 examples (one per class), got "
+                         f"{args.keep} x {args.train_size}")
 
 
-def _print_table(rows, scoring_seconds: float) -> None:
-    import numpy as np
+def _plans(args: argparse.Namespace, splits: Splits, config: TrainConfig) -> list[Plan]:
+    """The arms, in the table's order; EL2N is scored here, before any arm trains."""
+    from datadiet.cli.demo_runs import Plan, el2n_subset
+    from datadiet.dynamic import DynamicPruner
+    from datadiet.selection import random_subset
 
-    print(f"{'training set':<17}{'examples':>9}  {'test accuracy (mean ± sd, min-max)':<36}{'train s':>8}")
-    for name, size, acc, seconds in rows:
-        sd = statistics.stdev(acc) if len(acc) > 1 else 0.0
-        spread = f"{100 * np.mean(acc):.2f} ± {100 * sd:.2f}  ({100 * min(acc):.2f}-{100 * max(acc):.2f})"
-        print(f"{name:<17}{size:>9}  {spread:<36}{seconds:>8.1f}")
-    print(f"\nEL2N scoring cost: {scoring_seconds:.1f} s (paid once, shared by every pruned run)")
+    data, keep, epochs = splits.train, args.keep, args.epochs
+    top, scoring = el2n_subset(data, config, keep, at=args.score_epoch, runs=args.score_runs, device=args.device)
+
+    def dynamic(policy: str):
+        return lambda seed: DynamicPruner(len(data), policy=policy, keep=keep, period=args.period, seed=seed,
+                                          epochs=epochs, labels=data.y.cpu())
+
+    short = max(1, round(keep * epochs))
+    return [
+        Plan("full data"),
+        Plan(f"full data ({short} epochs)", epochs=short),
+        Plan(f"random {keep:.0%} (static)", subset=lambda seed: random_subset(len(data), keep, seed=seed)),
+        Plan(f"EL2N top {keep:.0%} (static)", subset=lambda seed: top, charge=scoring),
+        Plan(f"random {keep:.0%} (dynamic)", pruner=dynamic("random")),
+        Plan(f"loss EMA {keep:.0%} (dynamic)", pruner=dynamic("uncertainty-ema")),
+    ]
+
+
+def _mean_sd(values: tuple[float, ...]) -> tuple[float, float]:
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def _ratios(arm: Arm, full: Arm) -> tuple[float, float, float]:
+    """Examples trained and scored (both over full data's examples trained), and time, each arm over full data."""
+    base = full.total
+    return arm.total.trained / base.trained, arm.total.scored / base.trained, arm.total.seconds / base.seconds
+
+
+def _print_table(arms: list[Arm]) -> None:
+    print(f"{'training set':<26}{'test accuracy':>15}{'trained':>9}{'scored':>8}{'time':>7}")
+    for arm in arms:
+        mean, sd = _mean_sd(arm.accuracies)
+        trained, scored, seconds = _ratios(arm, arms[0])
+        print(f"{arm.name:<26}{100 * mean:>7.2f} ± {100 * sd:<4.2f}{trained:>8.2f}x{scored:>7.2f}x{seconds:>6.2f}x")
+
+
+def _reading(arms: list[Arm]) -> str:
+    """One line: which pruned arms reach full data's accuracy (mean at least full data's mean minus its sd) in less
+    time, the others' accuracy and time, and what full data trained on as many examples as a pruned set reaches."""
+    full, short, pruned = arms[0], arms[1], arms[2:]
+    mean, sd = _mean_sd(full.accuracies)
+
+    def accuracy(arm: Arm) -> float:
+        return 100 * _mean_sd(arm.accuracies)[0]
+
+    reached = [a for a in pruned if accuracy(a) >= 100 * (mean - sd) and _ratios(a, full)[2] < 1]
+    others = [a for a in pruned if a not in reached]
+
+    def listed(group: list[Arm]) -> str:
+        return ", ".join(f"{a.name} {accuracy(a):.2f} at {_ratios(a, full)[2]:.2f}x" for a in group)
+
+    parts = [f"Reading: full data {100 * mean:.2f} ± {100 * sd:.2f}"]
+    parts.append(f"within one sd in less time: {listed(reached)}" if reached
+                 else "no pruned set is within one sd in less time")
+    parts += [f"the others: {listed(others)}"] if others else []
+    within = "within one sd" if accuracy(short) >= 100 * (mean - sd) else "short of it"
+    parts.append(f"{short.name}, as many examples as a pruned set: {accuracy(short):.2f}, {within}")
+    return "; ".join(parts) + "."
