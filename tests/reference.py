@@ -560,3 +560,39 @@ def loop_sequential_features(model, x, upto: int):
             rows.append(h.reshape(-1))
     model.train(mode)
     return torch.stack(rows)
+
+
+# --- selection-count mixture oracle (paper 2, Fig. 3): a truncated normal's mass on each integer's cell ---------
+
+
+def naive_count_log_probabilities(means, stds, upper: int) -> list[list[float]]:
+    """log P_k(j) for j = 0..upper (rows) and each component k (columns), from the definition: the normal's mass
+    on the cell [j - 1/2, j + 1/2] clipped to [0, upper] over its mass on [0, upper], a mass on [l, h] being
+    Phi(h') - Phi(l') = (erfc(l' / sqrt 2) - erfc(h' / sqrt 2)) / 2 for standardized l', h' (written from the side
+    of the centre where the cell lies, so that the two terms do not cancel), in 50-digit arithmetic."""
+    import mpmath as mp
+
+    def mass(lo, hi):
+        if lo + hi < 0:
+            lo, hi = -hi, -lo
+        return (mp.erfc(lo / mp.sqrt(2)) - mp.erfc(hi / mp.sqrt(2))) / 2
+
+    with mp.workdps(50):
+        table = []
+        for j in range(upper + 1):
+            lo, hi = max(j - mp.mpf(1) / 2, 0), min(j + mp.mpf(1) / 2, upper)
+            row = []
+            for m, s in zip(means, stds):
+                m, s = mp.mpf(float(m)), mp.mpf(float(s))
+                row.append(float(mp.log(mass((lo - m) / s, (hi - m) / s) / mass(-m / s, (upper - m) / s))))
+            table.append(row)
+    return table
+
+
+def naive_count_log_likelihood(counts, weights, means, stds, upper: int) -> float:
+    """sum over examples of log sum_k w_k P_k(count), one example at a time."""
+    import math
+
+    table = naive_count_log_probabilities(means, stds, upper)
+    return sum(math.log(sum(w * math.exp(table[int(c)][k]) for k, w in enumerate(weights))) for c in counts)
+

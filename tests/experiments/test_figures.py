@@ -100,12 +100,16 @@ def test_selection_counts_are_pooled_over_seeds_and_fitted_by_the_library(swept)
     counts = [np.load(results.folder / "runs" / r.run_id / "selection_counts.npy") for r in runs]
     pooled, upper = pool_counts(counts, [2, 2])
     fit = fit_selection_mixture(pooled, upper)
-    sizes = {name: len(p) for name, p in fit.groups(pooled).items()}
+    groups = fit.groups(pooled)
     (table,) = rendered["counts"].tables
     (row,) = table.rows
-    assert row[:4] == ["ucb", "0.5", "2", "4"]
-    assert row[4:] == [f"{fit.weights[k]:.2f} / {fit.expected_counts[k]:.1f} / {sizes[name]}"
-                       for k, name in enumerate(("never", "sometimes", "always"))]
+    assert row[:5] == ["ucb", "0.5", "2", "4", str(len(fit.names))]
+    mean_count = np.arange(upper + 1) @ fit.pmf  # of each component
+    for cell, name in zip(row[5:], ("never", "sometimes", "always")):  # a group the fit lacks: "- / - / 0"
+        mine = np.asarray(fit.names) == name
+        w = fit.weights[mine]
+        assert cell == (f"{w.sum():.2f} / {w @ mean_count[mine] / w.sum():.1f} / {len(groups[name])}" if mine.any()
+                        else "- / - / 0")
 
 
 def test_a_figure_whose_scores_are_missing_says_so(swept, tmp_path):

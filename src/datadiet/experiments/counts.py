@@ -4,7 +4,8 @@ never.
 A dynamic run writes ``selection_counts.npy`` (int64 ``(N,)``, position order: how many of its checkpoints
 selected each example) and ``selection_counts.json`` (``num_checkpoints``, the upper bound), both atomically,
 when it finishes. Counts of several seeds are summed (:func:`~datadiet.dynamic.pool_counts`) and fitted with the
-truncated three-normal mixture (:func:`~datadiet.dynamic.fit_selection_mixture`).
+mixture of one to three truncated normals on the integer counts (:func:`~datadiet.dynamic.fit_selection_mixture`:
+the number of groups is chosen from the data; a group the fit does not have is empty).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class PooledCounts:
     fit: SelectionMixture
 
     def groups(self) -> dict[str, np.ndarray]:
-        """Positions of the "never", "sometimes" and "always" examples."""
+        """Positions of the "never", "sometimes" and "always" examples (each key present; empty where no group)."""
         return self.fit.groups(self.counts)
 
 

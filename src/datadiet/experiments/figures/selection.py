@@ -3,8 +3,10 @@
 Settings (``type = "selection_counts"``): ``methods`` (labels of dynamic or always_sometimes methods; default
 every dynamic method of the experiment), ``keep`` (the fractions shown; default all) and ``restarts`` of the
 mixture fit. For each point (a method at a fraction, with every other setting fixed) the counts of its seeds are
-pooled (upper bound: checkpoints x seeds) and fitted with three normals truncated to [0, upper]; one histogram
-per point.
+pooled (upper bound U: checkpoints x seeds) and fitted with one to three normals truncated to [0, U], as a model
+of the integer counts, the number chosen from the data (:mod:`datadiet.dynamic.mixture_fit`); one histogram per
+point. The table gives each group's weight, mean count and examples ("-" for a group the fit does not have:
+one binomial hump is a single "sometimes" group).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 from datadiet.dynamic import plot_selection_counts
 from datadiet.dynamic.truncated_mixture import NAMES
 from datadiet.experiments.config import RunConfig
-from datadiet.experiments.counts import pooled_counts
+from datadiet.experiments.counts import PooledCounts, pooled_counts
 from datadiet.experiments.figures.base import FigureInputs, FigureType, Rendered, Table, check_shown_methods
 
 if TYPE_CHECKING:
@@ -29,8 +31,8 @@ _KINDS = ("dynamic", "always_sometimes")
 
 @dataclass(frozen=True)
 class SelectionCountsFigure(FigureType):
-    """Histograms of the selection counts of dynamic runs, pooled over seeds, with the always / sometimes /
-    never mixture."""
+    """Histograms of the selection counts of dynamic runs, pooled over seeds, with the fitted never / sometimes /
+    always mixture."""
 
     methods: tuple[str, ...] = ()
     keep: tuple[float, ...] = ()
@@ -59,13 +61,18 @@ class SelectionCountsFigure(FigureType):
             title = f"{p.series}, keep {keep}: {len(p.seeds)} seeds, {pooled.upper} checkpoints in all"
             rendered.images.append(plot_selection_counts(pooled.counts, pooled.fit, inputs.path(folder, str(i)),
                                                          title=title))
-            sizes = {name: len(members) for name, members in pooled.groups().items()}
-            expected = pooled.fit.expected_counts
-            rows.append([p.series, keep, str(len(p.seeds)), str(pooled.upper)]
-                        + [f"{pooled.fit.weights[k]:.2f} / {expected[k]:.1f} / {sizes[name]}"
-                           for k, name in enumerate(NAMES)])
-        headers = ["method", "keep", "seeds", "upper"] + [f"{name}: weight / mean / examples" for name in NAMES]
+            rows.append([p.series, keep, str(len(p.seeds)), str(pooled.upper), str(len(pooled.fit.names))]
+                        + _group_cells(pooled))
+        headers = (["method", "keep", "seeds", "upper", "components"]
+                   + [f"{name}: weight / mean / examples" for name in NAMES])
         rendered.tables.append(Table("Fitted mixtures", headers, rows,
-                                     "Counts pooled over seeds; each example belongs to the component of highest "
-                                     "posterior."))
+                                     "Counts pooled over seeds; each example belongs to the group of its component "
+                                     "of highest posterior."))
         return rendered
+
+
+def _group_cells(pooled: PooledCounts) -> list[str]:
+    """``weight / mean count / examples`` of each named group; ``- / - / 0`` where the fit has no such group."""
+    named, sizes = pooled.fit.by_group(), {name: len(members) for name, members in pooled.groups().items()}
+    return [f"{named[name][0]:.2f} / {named[name][1]:.1f} / {sizes[name]}" if name in named else "- / - / 0"
+            for name in NAMES]
