@@ -41,7 +41,8 @@ def test_scores_are_computed_once_and_charged_to_every_run(tmp_path, monkeypatch
         rows = store.rows()
     for row in rows:
         m = row.metrics
-        assert m["score_key"] == record["key"] and m["static_scoring_seconds"] == record["seconds"] > 0
+        assert m["score_key"] == record["key"] and record["seconds"] > 0
+        assert m["static_scoring_seconds"] == record["seconds"] + m["selection_seconds"]  # the rule's time too
         assert m["scoring_seconds"] >= record["seconds"]
         assert m["total_seconds"] == m["train_seconds"] + m["scoring_seconds"]
         assert m["static_scoring_samples"] == 2 * (1 + 1) * m["num_train"]  # 2 runs x (1 epoch + 1 scoring pass)

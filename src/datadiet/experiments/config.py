@@ -20,12 +20,13 @@ run). Under ``"samples"`` a dynamic method with full-data warm-up or final epoch
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -42,8 +43,8 @@ if TYPE_CHECKING:
     from datadiet.experiments.methods import Method
 
 __all__ = [
-    "BUDGETS", "EPOCH_BUDGETS", "RUN_KEYS", "SOURCES", "TRAIN_KEYS", "DataConfig", "ModelConfig", "RunConfig",
-    "parse_run",
+    "BUDGETS", "EPOCH_BUDGETS", "IF_SET", "RUN_KEYS", "SOURCES", "TRAIN_KEYS", "DataConfig", "ModelConfig",
+    "RunConfig", "identity_of", "parse_run",
 ]
 
 BUDGETS = ("steps", "epochs", "samples")
@@ -58,6 +59,28 @@ SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
 """The alternative sources of a data or model table, each with the keys that go with it (a recipe table naming
 one replaces the other's keys when merged over it, see :func:`datadiet.experiments.recipe.merge`)."""
 _FORM = '"package.module:function"'
+
+
+IF_SET = {"identity": "if_set"}
+"""Metadata of a method parameter that is part of a run's identity only when it differs from its default, so that
+a parameter added after runs were recorded leaves their run ids as they were."""
+
+
+def identity_of(params: Any) -> Any:
+    """``dataclasses.asdict`` of a method's parameters (nested ones included) without the :data:`IF_SET` fields
+    that hold their default."""
+    if dataclasses.is_dataclass(params) and not isinstance(params, type):
+        return {f.name: identity_of(getattr(params, f.name)) for f in dataclasses.fields(params)
+                if not (f.metadata == IF_SET and getattr(params, f.name) == _default(f))}
+    if isinstance(params, (list, tuple)):
+        return type(params)(identity_of(v) for v in params)
+    if isinstance(params, dict):
+        return {k: identity_of(v) for k, v in params.items()}
+    return copy.deepcopy(params)
+
+
+def _default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ This is an **estimate**, counted without loading any data:
 - scoring: a forward-only pass over N (EL2N, loss, margin, the dynamic pruner's scoring pass) costs
   :data:`FORWARD_PASS` of an epoch, an exact GraNd pass :data:`GRAND_PASS` (the ratios measured on this kind of
   CPU, see BENCHMARKS.md); a set of static scores costs its runs' training to the time point plus their passes,
-  counted once however many runs share it (those the figures show included). A dynamic policy started from
-  static scores skips the first scoring pass when it has no warm-up.
+  counted once however many runs share it (those the figures show included), with a forward pass more for a set
+  that keeps embeddings. A dynamic policy started from static scores skips the first scoring pass when it has no
+  warm-up.
 - analysis runs: the epochs they train (a velocity run its tracked epochs and those of its independent scoring
   runs, if any; a barrier run its parent and children).
-- not counted: test-set evaluation, data loading, process start-up, and the analyses' own passes (the logit
-  kernels of velocity runs, the networks evaluated along each interpolation path of barrier runs).
+- not counted: test-set evaluation, data loading, process start-up, the time a static selection rule takes to
+  choose (k-center, facility location, ...: measured and charged to its run), and the analyses' own passes (the
+  logit kernels of velocity runs, the networks evaluated along each interpolation path of barrier runs).
 
 With ``[experiment] epoch_seconds`` (seconds per full-data epoch on the intended machine) the estimate is also
 given in time.
@@ -49,10 +51,10 @@ def _pass_cost(score: str) -> float:
 
 
 def score_epochs(need: ScoreNeed) -> float:
-    """Estimated full-data epochs to compute a set of scores."""
+    """Estimated full-data epochs to compute a set of scores (with its embedding pass, if any)."""
     if get_score(need.score).kind == "data":
         return 0.0
-    return need.runs * (need.at + _pass_cost(need.score))
+    return need.runs * (need.at + _pass_cost(need.score)) + (FORWARD_PASS if need.embed else 0.0)
 
 
 def run_epochs(run: RunConfig) -> float:

@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from datadiet.experiments.config import identity_of
 from datadiet.experiments.kinds import ANALYSIS_KINDS, METHOD_KINDS, MethodParams
 
 __all__ = ["ANALYSIS_KINDS", "METHOD_KINDS", "Method", "parse_method", "resolve_references", "single"]
@@ -28,7 +29,8 @@ class Method:
     params: Any
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "kind": self.kind, **dataclasses.asdict(self.params)}
+        """The method as plain values, part of its runs' identity (:func:`~.config.identity_of`)."""
+        return {"label": self.label, "kind": self.kind, **identity_of(self.params)}
 
 
 def parse_method(label: str, table: dict) -> Method:

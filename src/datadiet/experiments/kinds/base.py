@@ -52,8 +52,8 @@ class Plan:
     """How to train: ``subset`` positions (None = all), trainer ``callbacks``, and static scoring charged.
 
     ``scoring_seconds`` / ``scoring_samples``: the cost of the cached scores this run uses (see
-    :mod:`datadiet.experiments.scoring`); ``notes`` go into the run's metrics; ``pruner``: the dynamic pruner
-    whose selection counts are kept when the run ends.
+    :mod:`datadiet.experiments.scoring`), with the seconds its static selection rule took; ``notes`` go into the
+    run's metrics; ``pruner``: the dynamic pruner whose selection counts are kept when the run ends.
     """
 
     subset: np.ndarray | None = None
