@@ -2,7 +2,8 @@
 
 Types (a recipe's ``[figures.NAME]`` tables, ``type = ...``; the ``[plot]`` table is the main ``curves``):
 ``curves`` (:mod:`.curves`), ``selection_counts`` (:mod:`.selection`), ``correlation``, ``stability``,
-``noise`` and ``gallery`` (one module each), ``velocity`` and ``barrier`` (:mod:`.dynamics`).
+``noise`` and ``gallery`` (one module each), ``velocity`` and ``barrier`` (:mod:`.dynamics`),
+``accuracy_compute`` (:mod:`.compute`: accuracy with each method's total compute).
 :func:`plot_experiment` writes them all.
 """
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from datadiet.experiments.config import RunConfig
 from datadiet.experiments.figures.base import FigureInputs, FigureSpec, FigureType, Rendered
+from datadiet.experiments.figures.compute import AccuracyComputeFigure
 from datadiet.experiments.figures.correlation import CorrelationFigure
 from datadiet.experiments.figures.curves import CurvesFigure
 from datadiet.experiments.figures.dynamics import BarrierFigure, VelocityFigure
@@ -31,7 +32,7 @@ __all__ = [
 
 FIGURE_TYPES: dict[str, type[FigureType]] = {
     cls.type: cls for cls in (CurvesFigure, SelectionCountsFigure, CorrelationFigure, StabilityFigure, NoiseFigure,
-                              GalleryFigure, VelocityFigure, BarrierFigure)
+                              GalleryFigure, VelocityFigure, BarrierFigure, AccuracyComputeFigure)
 }
 
 
