@@ -596,3 +596,86 @@ def naive_count_log_likelihood(counts, weights, means, stds, upper: int) -> floa
     table = naive_count_log_probabilities(means, stds, upper)
     return sum(math.log(sum(w * math.exp(table[int(c)][k]) for k, w in enumerate(weights))) for c in counts)
 
+
+# --- dynamic pruning on static scores (paper 2, App. B and Table 1) -------------------------------------------
+
+
+def naive_mean_and_variance_over_runs(runs) -> tuple[list[float], list[float]]:
+    """Per example, the mean of its R runs' scores and their population variance (sum of squared deviations from
+    the mean divided by R), one example and one run at a time. ``runs`` is a list of R lists of N scores."""
+    r, n = len(runs), len(runs[0])
+    means, variances = [], []
+    for i in range(n):
+        values = [float(runs[j][i]) for j in range(r)]
+        mean = sum(values) / r
+        means.append(mean)
+        variances.append(sum((v - mean) ** 2 for v in values) / r)
+    return means, variances
+
+
+def naive_static_ucb(runs, c: float, k: int) -> list[int]:
+    """Paper 2, App. B, "EL2N + UCB": the k highest mean + c * variance over runs, positions sorted."""
+    means, variances = naive_mean_and_variance_over_runs(runs)
+    return naive_keep_highest([m + c * v for m, v in zip(means, variances)], k)
+
+
+# --- total compute of a static method, and the accuracy-compute table ----------------------------------------
+
+
+def naive_scoring_samples(kind: str, at: int, runs: int, embed: bool, n: int) -> int:
+    """Examples forwarded to compute ``runs`` runs of a score at epoch ``at`` over ``n`` examples: each run trains
+    ``at`` epochs of ``n`` (a training score is recorded during them), a model score forwards the ``n`` once more,
+    and the embeddings of the first run's network take one more pass; a score of the data alone forwards nothing."""
+    if kind == "data":
+        return 0
+    one_run = at * n + (n if kind == "model" else 0)
+    return runs * one_run + (n if embed else 0)
+
+
+def naive_accuracy_compute(rows, measure: str) -> dict:
+    """``{(label, keep): (mean accuracy %, sample std %, compute ratio)}`` of rows ``{"label", "keep", "accuracy",
+    "metrics"}``: a run's compute is its ``total_seconds`` (``measure = "wallclock"``) or the examples it trained
+    on plus those forwarded for scoring (``"samples"``); the ratio is the mean compute of the (label, keep) over
+    the mean of the label ``"full"``."""
+    import statistics
+
+    def compute(m) -> float:
+        if measure == "wallclock":
+            return m["total_seconds"]
+        return m["samples_forward"] + m["scoring_forward"] + m["static_scoring_samples"]
+
+    groups: dict = {}
+    for row in rows:
+        groups.setdefault((row["label"], row["keep"]), []).append(row)
+    full = [compute(r["metrics"]) for r in rows if r["label"] == "full"]
+    full_mean = sum(full) / len(full)
+    out = {}
+    for key, members in groups.items():
+        accuracies = [100.0 * r["accuracy"] for r in members]
+        std = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
+        cost = sum(compute(r["metrics"]) for r in members) / len(members)
+        out[key] = (sum(accuracies) / len(accuracies), std, cost / full_mean)
+    return out
+
+
+def loop_batch_statistics_grad_norms(model, x, y, batch_size: int) -> list[float]:
+    """GraNd with BatchNorm on batch statistics, by one backward pass per example.
+
+    The examples are cut into batches of ``batch_size`` consecutive ones. For each example i of a batch: a fresh copy
+    of ``model`` in training mode (BatchNorm normalizes with the batch's mean and biased variance; models without
+    dropout only) forwards the whole batch, ``cross_entropy(logits[i], y[i]).backward()``, then the square root of
+    the sum of squared ``.grad`` over every parameter. Returns a list of floats.
+    """
+    import copy
+
+    import torch.nn.functional as F
+
+    norms = []
+    for start in range(0, len(y), batch_size):
+        xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+        for i in range(len(yb)):
+            copied = copy.deepcopy(model).train()
+            F.cross_entropy(copied(xb)[i : i + 1], yb[i : i + 1]).backward()
+            total = sum(float((p.grad.double() ** 2).sum()) for p in copied.parameters() if p.grad is not None)
+            norms.append(total**0.5)
+    return norms
