@@ -57,7 +57,8 @@ def test_show_prints_the_recipe_and_an_unknown_name_lists_the_shipped_ones(capsy
     assert capsys.readouterr().out == recipe_path("paper1_fig1_bottom").read_text()
     assert main(["recipes", "show", "paper9"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("datadiet recipes: error: no shipped recipe 'paper9'; shipped: paper1_fig11_architectures")
+    assert err.startswith("datadiet recipes: error: no shipped recipe 'paper9'; shipped: benchmark_all_methods, "
+                          "paper1_fig11_architectures")
     assert err.count("\n") == 1
 
 
