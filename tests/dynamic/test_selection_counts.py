@@ -117,15 +117,19 @@ def test_posterior_labels_and_groups_are_consistent():
     assert set(fit.by_group()) == set(NAMES) and np.isclose(sum(w for w, _ in fit.by_group().values()), 1.0)
 
 
-def test_one_or_two_components_are_named_by_whether_they_are_pressed_against_a_bound():
-    """Location <= 0: the density falls across [0, U] ("never"); >= U: it rises ("always"); a hump inside is
-    "sometimes", and so are two."""
-    upper = 10
+def test_one_or_two_components_are_named_by_where_they_sit():
+    """One component: location <= 0, the density falls across [0, U] ("never"); >= U: it rises ("always"); a hump
+    inside is "sometimes". Two: the lower is "never" in the lowest third, the higher "always" in the highest."""
+    upper = 12
     assert component_names(np.array([-0.5]), upper) == ("never",)
-    assert component_names(np.array([10.5]), upper) == ("always",)
+    assert component_names(np.array([12.5]), upper) == ("always",)
     assert component_names(np.array([0.2]), upper) == ("sometimes",)
-    assert component_names(np.array([3.0, 7.0]), upper) == ("sometimes", "sometimes")
-    assert component_names(np.array([-0.5, 10.0]), upper) == ("never", "always")
+    assert component_names(np.array([3.0]), upper) == ("sometimes",)
+    assert component_names(np.array([2.5, 10.5]), upper) == ("never", "always")  # epsilon-greedy, 12 checkpoints
+    assert component_names(np.array([4.5, 7.5]), upper) == ("sometimes", "sometimes")
+    assert component_names(np.array([4.0, 11.0]), upper) == ("never", "always")  # the thirds are inclusive
+    assert component_names(np.array([5.0, 13.0]), upper) == ("sometimes", "always")
+    assert component_names(np.array([-0.5, 12.0]), upper) == ("never", "always")
     assert component_names(np.array([-9.0, 0.0, 30.0]), upper) == NAMES  # three: the paper's names, by order
 
 

@@ -12,10 +12,12 @@ at most 1, so no component gains by shrinking onto one value. The fit is by maxi
 of counts (U + 1 cells, :mod:`~datadiet.dynamic.mixture_fit`); this module holds the model.
 
 Components are sorted by their expected count, sum_j j P_k(j), and named: with three, "never", "sometimes",
-"always" (paper 2's reading). With one or two, the lowest is "never" if it is pressed against 0 (its normal's
-location is <= 0, so its density falls across [0, U]), the highest "always" if it is pressed against U (location
->= U), and every other one is "sometimes": one binomial hump is "sometimes" (unless its mean count is below about
-one, or within one of U), and two humps inside (0, U) are one "sometimes" group. Each
+"always" (paper 2's reading). With one, it is "never" if it is pressed against 0 (its normal's location is <= 0,
+so its density falls across [0, U]), "always" if it is pressed against U (location >= U), and "sometimes"
+otherwise: one binomial hump is "sometimes" (unless its mean count is below about one, or within one of U). With
+two, the lower is "never" if its location is at most U / 3 and the higher "always" if its location is at least
+2U / 3, each "sometimes" otherwise: two humps in the outer thirds (a low and a high one, as epsilon-greedy gives
+with few checkpoints) are never and always, two humps in the middle third one "sometimes" group. Each
 example belongs to the component of highest posterior, hence to that component's name;
 :meth:`SelectionMixture.groups` always has the three names (a group without a component is empty).
 """
@@ -64,16 +66,17 @@ def cell_log_probabilities(means: np.ndarray, stds: np.ndarray, upper: int) -> n
 def component_names(means: np.ndarray, upper: int) -> tuple[str, ...]:
     """Names of components sorted by expected count, from their locations ``(G,)``, G <= 3.
 
-    Three: never, sometimes, always. One or two: the lowest is "never" if its location is <= 0 (its density falls
-    across [0, U]), the highest "always" if its location is >= U (its density rises across [0, U]); the others are
-    "sometimes".
+    Three: never, sometimes, always. One: "never" if its location is <= 0 (its density falls across [0, U]),
+    "always" if it is >= U (its density rises across [0, U]), else "sometimes". Two: the lower is "never" if its
+    location is <= U / 3, the higher "always" if its location is >= 2U / 3; the others are "sometimes".
     """
     if len(means) == 3:
         return NAMES
+    low, high = (0.0, float(upper)) if len(means) == 1 else (upper / 3, 2 * upper / 3)
     names = ["sometimes"] * len(means)
-    if means[0] <= 0:
+    if means[0] <= low:
         names[0] = "never"
-    if means[-1] >= upper:
+    if means[-1] >= high:
         names[-1] = "always"
     return tuple(names)
 
