@@ -597,6 +597,28 @@ def naive_count_log_likelihood(counts, weights, means, stds, upper: int) -> floa
     return sum(math.log(sum(w * math.exp(table[int(c)][k]) for k, w in enumerate(weights))) for c in counts)
 
 
+# --- dynamic pruning on static scores (paper 2, App. B and Table 1) -------------------------------------------
+
+
+def naive_mean_and_variance_over_runs(runs) -> tuple[list[float], list[float]]:
+    """Per example, the mean of its R runs' scores and their population variance (sum of squared deviations from
+    the mean divided by R), one example and one run at a time. ``runs`` is a list of R lists of N scores."""
+    r, n = len(runs), len(runs[0])
+    means, variances = [], []
+    for i in range(n):
+        values = [float(runs[j][i]) for j in range(r)]
+        mean = sum(values) / r
+        means.append(mean)
+        variances.append(sum((v - mean) ** 2 for v in values) / r)
+    return means, variances
+
+
+def naive_static_ucb(runs, c: float, k: int) -> list[int]:
+    """Paper 2, App. B, "EL2N + UCB": the k highest mean + c * variance over runs, positions sorted."""
+    means, variances = naive_mean_and_variance_over_runs(runs)
+    return naive_keep_highest([m + c * v for m, v in zip(means, variances)], k)
+
+
 # --- total compute of a static method, and the accuracy-compute table ----------------------------------------
 
 

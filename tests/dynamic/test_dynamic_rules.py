@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from reference import naive_keep_highest
+from reference import naive_count, naive_keep_highest
 
 from datadiet.dynamic.rules import epsilon_greedy, random_k, top_k, ucb_priority
 
@@ -67,11 +67,23 @@ def test_epsilon_greedy_splits_the_budget(eps):
     scores = torch.rand(300, generator=gen(2))
     k = 40
     picked = epsilon_greedy(scores, k, eps, gen(3)).tolist()
-    explore = round(eps * k)
+    explore = naive_count(eps, k)
     greedy = naive_keep_highest(scores.tolist(), k - explore)
     assert len(picked) == len(set(picked)) == k
     assert set(greedy) <= set(picked)
     assert sorted(picked[: k - explore]) == greedy
+
+
+@pytest.mark.parametrize("eps,k,explore", [(0.25, 10, 3), (0.125, 4, 1), (0.5, 5, 3), (0.3, 5, 2)])
+def test_epsilon_greedy_rounds_the_exploration_half_up_like_every_size(eps, k, explore):
+    """eps k = 2.5, 0.5 and 2.5 explore 3, 1 and 3 (round-half-even would give 2, 0 and 2)."""
+    scores = torch.arange(40.0).tolist()
+    greedy = naive_keep_highest(scores, k - explore)
+    (next_best,) = set(naive_keep_highest(scores, k - explore + 1)) - set(greedy)
+    picks = [epsilon_greedy(torch.tensor(scores), k, eps, gen(seed)).tolist() for seed in range(30)]
+    assert naive_count(eps, k) == explore
+    assert all(len(set(p)) == k and sorted(p[: k - explore]) == greedy for p in picks)
+    assert sum(next_best in p for p in picks) < 30  # one greedy pick more would put it in every selection
 
 
 def test_ucb_priority_raw_normalized_and_clip():

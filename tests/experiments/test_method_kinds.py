@@ -1,14 +1,18 @@
-"""The method kinds and budgets beyond the headline figures, checked against the library's own rules:
-always + sometimes (paper 2, Table 1), dynamic policies started from static scores, the equal-samples budget."""
+"""The method kinds and budgets beyond the headline figures, checked against the library's own rules and loop
+references: paper 2's Table 1 (the top k by a dynamic run's final checkpoint scores; always + sometimes), dynamic
+policies on static scores (its App. B) and started from them, the equal-samples budget."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from reference import naive_count, naive_ema_variance, naive_keep_highest, naive_static_ucb
 
-from datadiet.dynamic import fit_selection_mixture, pool_counts
+from datadiet.dynamic import DynamicPruner, fit_selection_mixture, pool_counts
 from datadiet.experiments import ResultStore, ScoreCache, expand, run_sweep, score_need
 from datadiet.experiments import executors
+from datadiet.experiments.checkpoint_scores import CheckpointScoresCallback, load_checkpoint_scores
 from datadiet.experiments.recipe import merge
 from datadiet.selection import keep_highest, select
 
@@ -40,18 +44,46 @@ def test_always_sometimes_runs_after_its_source_on_the_groups_of_the_fitted_mixt
     summary = run_sweep(experiment, tmp_path, progress=False)
     assert not summary.failed
     rows = rows_by(tmp_path)
-    pooled, upper = pool_counts([counts(tmp_path, rows[("ucb", None, s)]) for s in (0, 1)], [3, 3])
+    sources = [tmp_path / "runs" / rows[("ucb", None, s)].run_id for s in (0, 1)]
+    pooled, upper = pool_counts([np.load(d / "selection_counts.npy") for d in sources], [3, 3])
     groups = fit_selection_mixture(pooled, upper).groups(pooled)
-    for mode in ("static", "dynamic"):
-        row = rows[("table1", mode, 0)]
-        saved = np.load(tmp_path / "runs" / row.run_id / "groups.npz")
-        for name in ("always", "sometimes", "never"):
-            np.testing.assert_array_equal(saved[name], groups[name])
-        c = counts(tmp_path, row)
-        assert (c[groups["always"]] == 3).all() and (c[groups["never"]] == 0).all() and c.sum() == 3 * K
-        assert row.metrics["num_always"] == len(groups["always"]) and row.metrics["samples_seen"] == 3 * K
-        drawn = set(np.unique(c[groups["sometimes"]]).tolist())
-        assert drawn == {0, 3} if mode == "static" else len(drawn - {0, 3}) > 0  # one draw, or one per checkpoint
+    row = rows[("table1", "dynamic", 0)]
+    saved = np.load(tmp_path / "runs" / row.run_id / "groups.npz")
+    for name in ("always", "sometimes", "never"):
+        np.testing.assert_array_equal(saved[name], groups[name])
+    c = counts(tmp_path, row)
+    assert (c[groups["always"]] == 3).all() and (c[groups["never"]] == 0).all() and c.sum() == 3 * K
+    assert row.metrics["num_always"] == len(groups["always"]) and row.metrics["samples_seen"] == 3 * K
+    assert len(set(np.unique(c[groups["sometimes"]]).tolist()) - {0, 3}) > 0  # a fresh draw at each checkpoint
+
+    # the paper's static row: the top k by the source runs' final checkpoint scores, the same at every checkpoint
+    finals = [load_checkpoint_scores(d) for d in sources]
+    assert [epoch for _, epoch in finals] == [2, 2]  # the last of the 3 checkpoints
+    mean = [(float(a) + float(b)) / 2 for a, b in zip(finals[0][0], finals[1][0])]
+    static = counts(tmp_path, rows[("table1", "static", 0)])
+    assert set(np.flatnonzero(static == 3).tolist()) == set(naive_keep_highest(mean, K))
+    assert set(np.unique(static).tolist()) == {0, 3} and static.sum() == 3 * K
+
+
+@pytest.mark.parametrize("policy, options", [("uncertainty-ema", {"alpha": 0.8}), ("ucb", {"alpha": 0.6, "c": 2.0})])
+def test_checkpoint_scores_are_the_priority_of_the_final_selection(tmp_path, policy, options):
+    """The callback keeps, at each checkpoint, what the selection ranked by: the loss EMA (+ c var for UCB)."""
+    n, epochs, g = 50, 5, torch.Generator().manual_seed(0)
+    losses = [torch.rand(n, generator=g) * 3 for _ in range(epochs)]
+    pruner = DynamicPruner(n, policy=policy, policy_options=options, keep=0.4, period=2, epochs=epochs,
+                           warmup_epochs=0, class_balanced=False)
+    callback = CheckpointScoresCallback(pruner, tmp_path)
+    for epoch in range(epochs):
+        if pruner.needs_scores(epoch):
+            pruner.score_all(losses[epoch])
+        pruner.set_epoch(epoch)
+        callback.on_epoch_start(epoch, None)
+        callback.on_epoch_end(epoch, None)
+    scores, epoch = load_checkpoint_scores(tmp_path)
+    ema, var = naive_ema_variance([losses[e].numpy() for e in (0, 2, 4)], options["alpha"])
+    expected = [e + options.get("c", 0.0) * v for e, v in zip(ema, var)]
+    assert epoch == 4 and np.allclose(scores.numpy(), expected, rtol=1e-5)
+    assert sorted(pruner.selection.tolist()) == naive_keep_highest(expected, naive_count(0.4, n))
 
 
 def test_a_failed_source_run_fails_the_runs_that_need_it(tmp_path, monkeypatch):
@@ -87,6 +119,33 @@ def test_a_policy_started_from_static_scores_makes_its_first_selection_from_them
     assert row.metrics["static_scoring_seconds"] == record["seconds"] > 0  # and the run pays for them
 
 
+def test_egreedy_and_ucb_on_static_el2n_rank_by_the_scores_alone_and_pay_for_them(tmp_path):
+    """Paper 2, App. B: "EL2N + epsilon-greedy" re-selects (1 - eps) k by EL2N and eps k at random at every
+    checkpoint, "EL2N + UCB" keeps the k highest mean + c var over the score runs; no training loss, no pass."""
+    table = {"kind": "dynamic", "period": 1, "warmup_epochs": 0, "class_balanced": False, "init_from": "el2n"}
+    recipe = merge(BASE, {
+        "methods": {"el2n": {"kind": "static", "score": "el2n", "at": 1, "runs": 3},
+                    "eg": {**table, "policy": "static-egreedy", "eps": 0.25},
+                    "ub": {**table, "policy": "static-ucb", "c": 5.0}},
+        "grid": {"method": ["eg", "ub"]}})
+    experiment = expand(recipe)
+    run_sweep(experiment, tmp_path, progress=False)
+    rows = rows_by(tmp_path)
+    scores, record = ScoreCache(tmp_path / "cache" / "scores").load(score_need(experiment.runs[0]).key)
+    runs = scores.runs.tolist()
+    greedy = naive_keep_highest(scores.mean.tolist(), K - naive_count(0.25, K))  # 0.25 x 150 = 37.5 explore 38
+    eg = counts(tmp_path, rows[("eg", None, 0)])
+    assert (eg[greedy] == 3).all() and eg.sum() == 3 * K and (eg == 3).sum() < K  # explored afresh each time
+    assert len(greedy) == 112 and (eg == 3).sum() >= 112
+    ub = counts(tmp_path, rows[("ub", None, 0)])
+    assert naive_static_ucb(runs, 5.0, K) != naive_keep_highest(scores.mean.tolist(), K)  # the spread matters
+    assert set(np.flatnonzero(ub == 3).tolist()) == set(naive_static_ucb(runs, 5.0, K))
+    assert set(np.unique(ub).tolist()) == {0, 3}  # a fixed subset
+    for label in ("eg", "ub"):
+        metrics = rows[(label, None, 0)].metrics
+        assert metrics["scoring_forward"] == 0 and metrics["static_scoring_seconds"] == record["seconds"] > 0
+
+
 def test_equal_samples_budget_stretches_the_epochs_and_the_schedule(tmp_path):
     recipe = merge(BASE, {"base": {"budget": "samples", "epochs": 2},
                           "grid": {"method": ["full", "random", "ucb"], "keep": [0.5, 0.25]}})
@@ -115,6 +174,10 @@ def test_equal_samples_budget_stretches_the_epochs_and_the_schedule(tmp_path):
     ({"methods": {"r": {"kind": "dynamic", "policy": "random", "init_from": "ucb"}}}, "uses no scores to start from"),
     ({"methods": {"ucb": {"init_from": "table1"}, "table1": {"mode": "static"}}, "grid": {"method": ["ucb"]}},
      "is of kind 'always_sometimes'"),
+    ({"methods": {"s": {"kind": "dynamic", "policy": "static-ucb"}}}, "ranks by static scores: name their static"),
+    ({"methods": {"ucb": {"policy": "nope"}}}, "infobatch, static-egreedy, static-ucb, static-topk"),
+    ({"methods": {"r": {"kind": "dynamic", "policy": "random"}, "table1": {"source": "r", "mode": "static"}}},
+     "policy 'random' ranks by no training losses"),
 ])
 def test_bad_references_say_what_is_wrong(tables, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -9,7 +9,9 @@ for the method card.
 from datadiet.dynamic.always_sometimes import AlwaysPlusSometimes
 from datadiet.dynamic.base import Policy, Selection
 from datadiet.dynamic.infobatch import InfoBatch, infobatch_prune
-from datadiet.dynamic.policies import UCB, EpsilonGreedy, RandomDynamic, Uncertainty, UncertaintyEMA
+from datadiet.dynamic.policies import (
+    UCB, EpsilonGreedy, RandomDynamic, StaticEpsilonGreedy, StaticTopK, StaticUCB, Uncertainty, UncertaintyEMA,
+)
 from datadiet.dynamic.pruner import PAPER_OPTIONS, DynamicPruner
 from datadiet.dynamic.registry import POLICIES, make_policy
 from datadiet.dynamic.schedule import PruningSchedule
@@ -25,6 +27,7 @@ from datadiet.dynamic.tracker import LossTracker
 __all__ = [
     "AlwaysPlusSometimes", "DynamicPruner", "EpsilonGreedy", "InfoBatch", "LossTracker",
     "PAPER_OPTIONS", "POLICIES", "Policy", "PruningSchedule", "RandomDynamic", "Selection", "SelectionMixture",
-    "UCB", "Uncertainty", "UncertaintyEMA", "enter_epoch", "fit_selection_mixture", "infobatch_prune", "make_policy",
+    "StaticEpsilonGreedy", "StaticTopK", "StaticUCB", "UCB", "Uncertainty", "UncertaintyEMA", "enter_epoch",
+    "fit_selection_mixture", "infobatch_prune", "make_policy",
     "plot_selection_counts", "pool_counts", "scoring_pass",
 ]

@@ -1,8 +1,10 @@
 """Table 1 of Raju et al.: train on the "always" examples plus part of the "sometimes" ones.
 
 The always set is kept at every checkpoint; the rest of the budget k is drawn uniformly from the sometimes set,
-either once for the whole run (``mode="static"``: the same draw at every checkpoint, from ``seed`` alone) or
-afresh at each checkpoint (``mode="dynamic"``: from the pruner's per-checkpoint generator). Get the two sets from
+afresh at each checkpoint (``mode="dynamic"``, the table's dynamic row: from the pruner's per-checkpoint
+generator) or once for the whole run (``mode="static"``: the same draw at every checkpoint, from ``seed`` alone; the
+table's static row is another rule, the top k by the final checkpoint's scores:
+:class:`~datadiet.dynamic.policies.StaticTopK`). Get the two sets from
 :meth:`datadiet.dynamic.selection_counts.SelectionMixture.groups`.
 """
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["epsilon_greedy", "random_k", "top_k", "ucb_priority", "VARIANCE_MODES"]
+from datadiet.selection.budget import fraction_count
+
+__all__ = ["epsilon_greedy", "random_k", "top_k", "ucb_over_runs", "ucb_priority", "VARIANCE_MODES"]
 
 VARIANCE_MODES = ("raw", "normalized")
 
@@ -38,11 +40,12 @@ def top_k(priority: torch.Tensor, k: int, generator: torch.Generator) -> torch.T
 
 
 def epsilon_greedy(priority: torch.Tensor, k: int, eps: float, generator: torch.Generator) -> torch.Tensor:
-    """``k - round(eps k)`` highest priorities plus ``round(eps k)`` drawn uniformly from the rest, ``(k,)``.
+    """``k - e`` highest priorities plus ``e`` drawn uniformly from the rest, ``(k,)``.
 
-    With ``eps = 0`` this is exactly :func:`top_k` with the same generator.
+    ``e = eps k`` rounded half up, as every size in the library (:func:`~datadiet.selection.budget.fraction_count`:
+    ``eps = 0.25`` of ``k = 10`` explores 3). With ``eps = 0`` this is exactly :func:`top_k` with the same generator.
     """
-    explore = round(eps * k)
+    explore = fraction_count(eps, k)
     greedy = top_k(priority, k - explore, generator)
     if explore == 0:
         return greedy
@@ -73,3 +76,13 @@ def ucb_priority(
     if clip is not None:
         bonus = bonus.clamp(max=clip)
     return ema + c * bonus
+
+
+def ucb_over_runs(runs: torch.Tensor, c: float) -> torch.Tensor:
+    """UCB applied once to static scores of R independent runs ``(R, N)``: ``mean + c * var`` over runs, ``(N,)``.
+
+    Paper 2, App. B ("EL2N + UCB"). The spread is the **variance** over runs, as the bonus of the paper's UCB is a
+    variance (not a standard deviation), and the population variance (divided by R, not R - 1), as the UCB
+    variance is a mean of squared deviations; one run has variance 0. High = kept.
+    """
+    return runs.mean(0) + c * runs.var(0, unbiased=False)

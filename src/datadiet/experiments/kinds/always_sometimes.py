@@ -1,10 +1,15 @@
-"""``always_sometimes``: paper 2's Table 1, the always set plus part of the sometimes set.
+"""``always_sometimes``: paper 2's Table 1, a new initialization trained on what a dynamic run selected.
 
-``source = "LABEL"`` names a dynamic method whose runs (this run's configuration, seeds ``source_seeds``) give
-the selection counts; their pooled counts, fitted with the three-normal mixture (``restarts`` starts), split
-the data into always / sometimes / never, and the run trains on the always set plus part of the sometimes set,
-drawn once (``mode = "static"``) or at every checkpoint (``mode = "dynamic"``), on the source's schedule. The
-source runs join the experiment and run first; the sets used are kept in the run's folder (``groups.npz``).
+``source = "LABEL"`` names a dynamic method (paper: uncertainty + EMA at 70% pruned) whose runs, with this run's
+configuration and seeds ``source_seeds``, join the experiment and run first. The run then trains on the source's
+schedule (period, warm-up, final full-data epochs) on
+
+- ``mode = "static"``, the paper's static row: the top k by the source runs' **final checkpoint's scores** (the
+  priority their last selection was made by, :mod:`datadiet.experiments.checkpoint_scores`, averaged over the
+  source seeds), the same subset at every checkpoint; the source must rank by training losses;
+- ``mode = "dynamic"``: the **always** set plus a fresh uniform draw from the **sometimes** set at each checkpoint
+  filling the budget k; the sets come from the source runs' pooled selection counts fitted with the three-normal
+  mixture (``restarts`` starts) and are kept in the run's folder (``groups.npz``).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import torch
 
 from datadiet.data import Splits
 from datadiet.dynamic import AlwaysPlusSometimes
-from datadiet.dynamic.always_sometimes import MODES
+from datadiet.dynamic.policies import StaticTopK
+from datadiet.experiments.checkpoint_scores import load_checkpoint_scores
 from datadiet.experiments.config import RunConfig
 from datadiet.experiments.counts import pooled_counts
 from datadiet.experiments.kinds.base import MethodParams, Plan, PlanContext, at_least, epoch_budget
@@ -31,17 +37,19 @@ from datadiet.files import atomic_write
 if TYPE_CHECKING:
     from datadiet.experiments.methods import Method
 
-__all__ = ["AlwaysSometimesParams"]
+__all__ = ["AlwaysSometimesParams", "MODES"]
+
+MODES = ("static", "dynamic")
 
 
 @dataclass(frozen=True)
 class AlwaysSometimesParams(MethodParams):
-    """Paper 2's Table 1: the always set plus part of the sometimes set, found in the ``source`` runs' counts.
+    """Paper 2's Table 1 from the runs of the dynamic method ``source`` (seeds ``source_seeds``), on its schedule.
 
-    The selection counts of the dynamic method ``source`` (its runs with this run's configuration and seeds
-    ``source_seeds``, pooled) are fitted with the three-normal mixture (``restarts`` starts); this run trains on
-    the always set plus ``k - |always|`` of the sometimes set, drawn once (``mode = "static"``) or at every
-    checkpoint (``"dynamic"``), on the source's schedule (period, warm-up, final full-data epochs).
+    ``mode = "static"``: the top k by the source runs' final checkpoint scores (averaged over the runs), the same
+    subset at every checkpoint (class-balanced if the source is). ``"dynamic"``: the always set plus ``k - |always|``
+    of the sometimes set drawn afresh at every checkpoint, the sets from the source runs' pooled selection counts
+    fitted with the three-normal mixture (``restarts`` starts).
     """
 
     source: str
@@ -72,6 +80,9 @@ class AlwaysSometimesParams(MethodParams):
         if not target.params.uses_keep:
             raise ValueError(f"source = {target.label!r}: policy {target.params.policy!r} sets its own size; "
                              "the source must select a fixed fraction")
+        if self.mode == "static" and not target.params.ranks_by_losses:
+            raise ValueError(f"source = {target.label!r}: policy {target.params.policy!r} ranks by no training "
+                             "losses; the static arm takes the top k by the source's final checkpoint scores")
         out = copy.copy(self)
         object.__setattr__(out, "source_params", target.params)
         return out
@@ -87,7 +98,9 @@ class AlwaysSometimesParams(MethodParams):
         return self.source_runs(run)
 
     def plan(self, run: RunConfig, splits: Splits, context: PlanContext) -> Plan:
-        """The always + sometimes policy on the source's schedule, from the source runs' pooled counts."""
+        """The static or the always + sometimes arm on the source's schedule, from the source runs' files."""
+        if self.mode == "static":
+            return self._static_plan(run, splits, context)
         train = splits.train
         pooled = pooled_counts([context.run_dir_of(r) for r in self.source_runs(run)], restarts=self.restarts)
         if len(pooled.counts) != len(train):
@@ -95,13 +108,25 @@ class AlwaysSometimesParams(MethodParams):
                              f"{len(train)}")
         groups = pooled.groups()
         policy = AlwaysPlusSometimes(torch.as_tensor(groups["always"]), torch.as_tensor(groups["sometimes"]),
-                                     mode=self.mode, seed=run.seed)
+                                     mode="dynamic", seed=run.seed)
         source = self._source()
         pruner = source.pruner(len(train), keep=run.keep, seed=run.seed, epochs=run.train_epochs, labels=None,
                                policy=policy)
         _save_groups(context.run_dir, groups, pooled.upper)
         plan = Plan(notes={f"num_{name}": int(len(p)) for name, p in groups.items()})
         return with_pruner(plan, pruner, source.score_source, splits, context)
+
+    def _static_plan(self, run: RunConfig, splits: Splits, context: PlanContext) -> Plan:
+        """The top k by the source runs' final checkpoint scores, the same at every checkpoint."""
+        train, source = splits.train, self._source()
+        final, epochs = _final_scores([context.run_dir_of(r) for r in self.source_runs(run)], len(train))
+        pruner = source.pruner(len(train), keep=run.keep, seed=run.seed, epochs=run.train_epochs, labels=train.y,
+                               policy=StaticTopK(final))
+        last = pruner.schedule.checkpoints()[-1]
+        if any(epoch != last for epoch in epochs):
+            raise ValueError(f"the source runs kept the scores of the checkpoints at epochs {epochs}; the static arm "
+                             f"needs those of the final checkpoint (epoch {last})")
+        return with_pruner(Plan(), pruner, source.score_source, splits, context)
 
     def estimated_epochs(self, run: RunConfig) -> float:
         """The source's schedule at this run's size; the policy needs no scoring pass."""
@@ -110,6 +135,17 @@ class AlwaysSometimesParams(MethodParams):
     def _source(self) -> DynamicParams:
         assert self.source_params is not None  # check() refuses a run whose source is not resolved
         return self.source_params
+
+
+def _final_scores(run_dirs: list[Path], num_examples: int) -> tuple[torch.Tensor, list[int]]:
+    """The latest checkpoint scores of the runs in ``run_dirs``, one row each ``(R, N)``, and their epochs;
+    ``ValueError`` if a run scored another number of examples."""
+    loaded = [load_checkpoint_scores(run_dir) for run_dir in run_dirs]
+    for run_dir, (scores, _) in zip(run_dirs, loaded):
+        if len(scores) != num_examples:
+            raise ValueError(f"the source run in {run_dir} scored {len(scores)} examples, the training set has "
+                             f"{num_examples}")
+    return torch.stack([scores for scores, _ in loaded]), [epoch for _, epoch in loaded]
 
 
 def _save_groups(run_dir: Path, groups: dict[str, np.ndarray], upper: int) -> None:
