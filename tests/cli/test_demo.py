@@ -32,7 +32,7 @@ def test_demo_prints_a_table_whose_costs_count_every_example(capsys):
     out = capsys.readouterr().out
     rows = _rows(out)
     assert list(rows) == ["full data", "full data (2 epochs)", "random 80% (static)", "EL2N top 80% (static)",
-                          "random 80% (dynamic)", "loss EMA 80% (dynamic)"]
+                          "random 80% (dynamic)", "ε-greedy 80% (dynamic)"]
     full = 2 * 3 * 500  # examples trained by full data's two runs
     expected = {  # (trained, scored) over full, by hand from the options
         "full data": (1, 0),
@@ -40,7 +40,7 @@ def test_demo_prints_a_table_whose_costs_count_every_example(capsys):
         "random 80% (static)": (2 * 3 * 400 / full, 0),
         "EL2N top 80% (static)": ((2 * 3 * 400 + 1 * 1 * 500) / full, 500 / full),  # one score run of one epoch
         "random 80% (dynamic)": (2 * (500 + 2 * 400) / full, 0),  # a warm-up epoch on all data, then 400 a epoch
-        "loss EMA 80% (dynamic)": (2 * (500 + 2 * 400) / full, 2 * 2 * 500 / full),  # a pass at epochs 1 and 2
+        "ε-greedy 80% (dynamic)": (2 * (500 + 2 * 400) / full, 2 * 2 * 500 / full),  # a pass at epochs 1 and 2
     }
     for name, (trained, scored) in expected.items():
         assert rows[name][2:4] == (round(trained, 2), round(scored, 2)), name
