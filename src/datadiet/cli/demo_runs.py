@@ -37,7 +37,7 @@ _log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Cost:
-    """What a run costs: wall-clock seconds of training and scoring, examples trained and examples scored."""
+    """What a run costs: seconds of training and scoring (see :func:`_clock`), examples trained and scored."""
 
     seconds: float = 0.0
     trained: int = 0
