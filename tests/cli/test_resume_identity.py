@@ -135,7 +135,8 @@ def _interrupt_after(epochs: int, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("argv", [
     [*BASE, "--epochs", "3", "--label-noise", "0.2", "--data-seed", "3", "--width", "0.5"],
     [*BASE, "--epochs", "3", "--dynamic", "ucb", "--keep", "0.4", "--period", "1", "--policy-options", '{"c": 0.5}'],
-], ids=["static with noise", "ucb"])
+    [*BASE, "--epochs", "4", "--dynamic", "infobatch"],
+], ids=["static with noise", "ucb", "infobatch with its defaults"])
 def test_the_same_settings_resume_bit_identically(tmp_path, monkeypatch, argv):
     assert main([*argv, "--out", str(tmp_path / "whole")]) == 0
     with monkeypatch.context() as patch:

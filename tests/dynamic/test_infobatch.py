@@ -8,6 +8,8 @@ from reference import naive_below_mean
 
 from datadiet.dynamic import DynamicPruner, infobatch_prune
 from datadiet.dynamic.infobatch import infobatch_size
+from datadiet.integrations import check_pruning_options
+from datadiet.training import DynamicPruningCallback
 
 
 @pytest.mark.parametrize("r", [0.0, 0.3, 0.5, 0.9])
@@ -44,7 +46,7 @@ def test_pruner_with_batch_losses_and_final_full_phase():
         positions = pruner.epoch_positions()
         assert len(positions) == expected == len(pruner)
         weights = pruner.loss_weights(positions)
-        if epoch < 1 or epoch >= epochs - 2:  # warm-up and final delta: all data, unit weights
+        if epoch < 1 or epoch >= epochs - 2:  # nothing scored before epoch 0, and the final delta: all data, weight 1
             assert sorted(positions.tolist()) == list(range(n)) and torch.equal(weights, torch.ones(n))
         else:
             kept_low = set(positions.tolist()) & low
@@ -53,3 +55,18 @@ def test_pruner_with_batch_losses_and_final_full_phase():
             assert sorted(weights[weights != 1].tolist()) == [1 / (1 - r)] * len(kept_low)
         losses = difficulty[positions] * (1 + torch.rand(len(positions), generator=g))
         pruner.update(positions, losses)
+
+
+def test_its_own_schedule_is_the_default_of_the_pruner_and_of_every_callback(blobs):
+    pruner = DynamicPruner(len(blobs), policy="infobatch", epochs=8)
+    schedule = pruner.schedule
+    assert (schedule.period, schedule.warmup_epochs, schedule.final_full_epochs) == (1, 0, 1)
+    assert schedule.checkpoints() == list(range(7))
+    assert DynamicPruningCallback(pruner, blobs).score_source == "batch"
+    assert check_pruning_options(pruner, None, None, "losses") == "batch"  # Lightning, Hugging Face: no score_data
+    assert DynamicPruningCallback(pruner, blobs, score_source="pass").score_source == "pass"
+    ucb = DynamicPruner(len(blobs), policy="ucb", keep=0.5, class_balanced=False)
+    assert (ucb.schedule.period, ucb.schedule.warmup_epochs) == (10, 1)
+    assert DynamicPruningCallback(ucb, blobs).score_source == "pass"
+    with pytest.raises(ValueError, match="pass score_data="):
+        check_pruning_options(ucb, None, None, "losses")

@@ -14,8 +14,6 @@ if TYPE_CHECKING:
 
 __all__ = ["add_dynamic_options", "dynamic_callback", "dynamic_settings"]
 
-_DEFAULTS = {"period": 10, "score_source": "pass", "policy_options": "{}"}
-"""Defaults of the options that only apply with --dynamic (None on the parser, so that giving them is seen)."""
 _FLAGS = ("keep", "period", "score_source", "policy_options", "paper_faithful", "warmup_epochs", "final_full_epochs")
 
 
@@ -23,20 +21,27 @@ def add_dynamic_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("dynamic pruning (re-select the training subset during training)")
     g.add_argument("--dynamic", metavar="POLICY", help=f"one of: {', '.join(POLICIES)}")
     g.add_argument("--keep", type=float, help="fraction of examples trained on per epoch (not for infobatch)")
-    g.add_argument("--period", type=int, help="epochs between re-selections (T_p; paper and default: 10)")
+    g.add_argument("--period", type=int, help="epochs between re-selections (T_p; paper and default: 10; "
+                   "infobatch: 1)")
     g.add_argument("--score-source", choices=SCORE_SOURCES,
-                   help="pass (default): a scoring pass over all data at each checkpoint (the paper); batch: "
-                   "training losses")
+                   help="pass (default): a scoring pass over all data at each checkpoint (the paper); batch "
+                   "(infobatch's default): the training losses")
     g.add_argument("--policy-options", metavar="JSON",
                    help='policy hyper-parameters, e.g. \'{"alpha": 0.8, "c": 1.0}\'')
     g.add_argument("--paper-faithful", action="store_true",
                    help="the paper's Algorithm 1 exactly: no warm-up, one global ranking (may collapse on short runs)")
-    g.add_argument("--warmup-epochs", type=int, help="epochs on all data before the first selection (default 1)")
-    g.add_argument("--final-full-epochs", type=int, help="epochs on all data at the end")
+    g.add_argument("--warmup-epochs", type=int, help="epochs on all data before the first selection (default 1; "
+                   "infobatch: 0)")
+    g.add_argument("--final-full-epochs", type=int, help="epochs on all data at the end (infobatch: its delta of "
+                   "the epochs, default 0.125)")
 
 
 def dynamic_callback(args: argparse.Namespace, data: IndexedDataset) -> DynamicPruningCallback | None:
-    """The pruning callback the options describe, or None without ``--dynamic``."""
+    """The pruning callback the options describe, or None without ``--dynamic``.
+
+    Options not given are the policy's (the pruner and the callback fill them in; InfoBatch's are its own rule:
+    every epoch, no warm-up, training losses); ``args.period`` and ``args.score_source`` are set to what was used.
+    """
     from datadiet.dynamic import PAPER_OPTIONS, DynamicPruner
     from datadiet.training.dynamic_pruning import DynamicPruningCallback
 
@@ -48,6 +53,7 @@ def dynamic_callback(args: argparse.Namespace, data: IndexedDataset) -> DynamicP
     if args.subset:
         raise ValueError("--dynamic selects from the whole training set; it cannot be combined with --subset")
     policy_options = _policy_options(args)
+    _check_own_rule(args, policy_options)
     options: dict[str, Any] = dict(PAPER_OPTIONS) if args.paper_faithful else {}
     if args.warmup_epochs is not None:
         options["warmup_epochs"] = args.warmup_epochs
@@ -57,7 +63,9 @@ def dynamic_callback(args: argparse.Namespace, data: IndexedDataset) -> DynamicP
         len(data), policy=args.dynamic, keep=args.keep, period=args.period, seed=args.seed, epochs=args.epochs,
         labels=data.y.cpu(), policy_options=policy_options, **options,
     )
-    return DynamicPruningCallback(pruner, data, score_source=args.score_source, device=args.device)
+    callback = DynamicPruningCallback(pruner, data, score_source=args.score_source, device=args.device)
+    args.period, args.score_source = pruner.schedule.period, callback.score_source
+    return callback
 
 
 def dynamic_settings(args: argparse.Namespace) -> dict:
@@ -68,21 +76,30 @@ def dynamic_settings(args: argparse.Namespace) -> dict:
 
 
 def _check_given(args: argparse.Namespace) -> None:
-    """Refuse dynamic-pruning options without ``--dynamic``; give the others their defaults."""
+    """Refuse dynamic-pruning options without ``--dynamic``."""
     given = ["--" + flag.replace("_", "-") for flag in _FLAGS if getattr(args, flag) not in (None, False)]
     if args.dynamic is None and given:
         verb, them = ("applies", "it") if len(given) == 1 else ("apply", "them")
         raise ValueError(f"{', '.join(given)} only {verb} with --dynamic POLICY (dynamic pruning); drop {them} or "
                          "add --dynamic")
-    for flag, value in _DEFAULTS.items():
-        if args.dynamic is not None and getattr(args, flag) is None:
-            setattr(args, flag, value)
+
+
+def _check_own_rule(args: argparse.Namespace, policy_options: dict) -> None:
+    """Refuse what contradicts InfoBatch's own rule rather than varying it."""
+    if args.dynamic != "infobatch":
+        return
+    if args.paper_faithful:
+        raise ValueError("--paper-faithful is Algorithm 1 of Raju et al. for the fixed-budget policies; infobatch "
+                         "follows its own paper by default: drop --paper-faithful")
+    if args.final_full_epochs is not None and "delta" in policy_options:
+        raise ValueError("--final-full-epochs and --policy-options delta both set infobatch's final full-data "
+                         "phase: give one of them")
 
 
 def _policy_options(args: argparse.Namespace) -> dict:
-    """``--policy-options`` as a dict."""
+    """``--policy-options`` as a dict (``{}`` when not given)."""
     try:
-        policy_options = json.loads(args.policy_options)
+        policy_options = json.loads(args.policy_options or "{}")
     except json.JSONDecodeError as error:
         raise ValueError(f"--policy-options is not valid JSON: {error}") from None
     if not isinstance(policy_options, dict):

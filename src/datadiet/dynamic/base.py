@@ -42,6 +42,10 @@ class Policy:
     ``fixed_budget`` (selects exactly k; False for InfoBatch, which sets its own size), ``class_balanced_ok``
     (selection can run within each class on the class's share of k), ``reweights`` (selections carry loss
     weights other than 1).
+
+    The ``default_*`` attributes are what the pruner and the training callbacks use when the caller leaves
+    ``period``, ``warmup_epochs`` or ``score_source`` unset: paper 2's T_p = 10, our one-epoch warm-up and a scoring
+    pass at each checkpoint; InfoBatch overrides them with its own rule.
     """
 
     name: ClassVar[str] = ""
@@ -49,6 +53,9 @@ class Policy:
     fixed_budget: ClassVar[bool] = True
     class_balanced_ok: ClassVar[bool] = True
     reweights: ClassVar[bool] = False
+    default_period: ClassVar[int] = 10
+    default_warmup_epochs: ClassVar[int] = 1
+    default_score_source: ClassVar[str] = "pass"
     __dataclass_fields__: ClassVar[dict[str, Field[Any]]]  # set by @dataclass on every subclass
 
     @property

@@ -1,11 +1,15 @@
-"""InfoBatch (Qin et al., ICLR 2024): drop part of the well-learned examples, rescale the rest.
+"""InfoBatch (Qin et al., ICLR 2024, "InfoBatch: Lossless Training Speed Up by Unbiased Dynamic Data Pruning").
 
-At each checkpoint (every epoch with ``period=1``, the paper's rule), examples whose last loss is below the mean
-loss are "well learned"; a random fraction ``r`` of them is dropped (``floor((1 - r) n_low)`` kept, as the
-reference implementation does) and the loss of each kept low-loss example is multiplied by ``1 / (1 - r)`` so
-the expected gradient is unchanged. High-loss examples are always kept, with weight 1. The final ``delta``
-fraction of epochs trains on all data. Losses come from the training batches (InfoBatch's own source) or a
-scoring pass; examples never scored count as high-loss (kept) and do not enter the mean.
+At each checkpoint, examples whose last loss is below the mean loss are "well learned"; a random fraction ``r`` of
+them is dropped (``floor((1 - r) n_low)`` kept, as the reference implementation does) and the loss of each kept
+low-loss example is multiplied by ``1 / (1 - r)`` so the expected gradient is unchanged. High-loss examples are
+always kept, with weight 1. The final ``delta`` fraction of epochs trains on all data. Examples never scored
+count as high-loss (kept) and do not enter the mean, so the first epoch trains on all data.
+
+The paper's rule is the policy's default schedule (``default_*``, used by the pruner and the training callbacks
+when the caller leaves them unset): a checkpoint every epoch (``period=1``), no warm-up, and the losses of the
+previous epochs' training forward passes (``score_source="batch"``: no scoring pass; an example pruned from an
+epoch keeps its last loss). A scoring pass, a longer period or a warm-up are variants the caller can ask for.
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ class InfoBatch(Policy):
     fixed_budget = False
     class_balanced_ok = False
     reweights = True
+    default_period = 1
+    default_warmup_epochs = 0
+    default_score_source = "batch"
 
     def __post_init__(self) -> None:
         check_range("r", self.r, 0.0, 1.0, low_open=False, high_open=True)

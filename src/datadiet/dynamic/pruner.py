@@ -22,7 +22,9 @@ current losses would have, exact after ``set_epoch``.
 
 Defaults versus the paper: a 1-epoch warm-up on all data before the first selection and class-balanced
 selection (each class gets its share of k) guard against the class collapse that the paper's rule shows on
-short runs. ``DynamicPruner(..., **PAPER_OPTIONS)`` is the paper's Algorithm 1 exactly.
+short runs. ``DynamicPruner(..., **PAPER_OPTIONS)`` is the paper's Algorithm 1 exactly. ``period`` and
+``warmup_epochs`` left unset are the policy's (:class:`~datadiet.dynamic.base.Policy`'s ``default_*``): 10 and 1,
+but for InfoBatch its own rule, a selection every epoch with no warm-up.
 """
 
 from __future__ import annotations
@@ -74,23 +76,24 @@ class DynamicPruner(Sampler[int]):
         policy: a name (``random``, ``uncertainty``, ``uncertainty-ema``, ``egreedy``, ``ucb``, ``infobatch``)
             with hyper-parameters in ``policy_options``, or a :class:`Policy` object.
         keep: fraction of examples kept in (0, 1] (not for InfoBatch, which sets its own size).
-        period: T_p, epochs between selections (checkpoints).
+        period: T_p, epochs between selections (checkpoints); default the policy's (10, the paper's; InfoBatch 1).
         seed: selections and shuffles are deterministic functions of (seed, epoch) and the scores.
         epochs: total number of epochs; needed by a final full-data phase (InfoBatch's default).
         labels: ``(N,)`` int labels, needed by class-balanced selection.
         class_balanced: select within each class on its share of k. None (default): True whenever the policy
             selects a fixed budget (random, uncertainty, EMA, egreedy, UCB).
-        warmup_epochs: epochs on all data before the first selection (default 1; the paper: 0).
+        warmup_epochs: epochs on all data before the first selection; default the policy's (1; the paper and
+            InfoBatch: 0).
         final_full_epochs / final_full_fraction: epochs (or fraction of ``epochs``, rounded half up) on all data
-            at the end; default the policy's (InfoBatch: its delta, 0.125; others 0).
+            at the end, replacing the policy's (InfoBatch: its delta, 0.125; others 0).
         num_replicas, rank, drop_last: distributed sharding like ``DistributedSampler`` (from the process group
             by default). Every rank makes the same selection; see :mod:`~datadiet.dynamic.distributed`.
     """
 
     def __init__(
-        self, num_examples: int, *, policy: str | Policy, keep: float | None = None, period: int, seed: int = 0,
-        epochs: int | None = None, labels: torch.Tensor | np.ndarray | None = None,
-        class_balanced: bool | None = None, warmup_epochs: int = 1, final_full_epochs: int | None = None,
+        self, num_examples: int, *, policy: str | Policy, keep: float | None = None, period: int | None = None,
+        seed: int = 0, epochs: int | None = None, labels: torch.Tensor | np.ndarray | None = None,
+        class_balanced: bool | None = None, warmup_epochs: int | None = None, final_full_epochs: int | None = None,
         final_full_fraction: float | None = None, policy_options: Mapping[str, Any] | None = None,
         num_replicas: int | None = None, rank: int | None = None, drop_last: bool = False,
     ) -> None:
@@ -103,7 +106,9 @@ class DynamicPruner(Sampler[int]):
         self.policy = make_policy(policy, policy_options)
         self.k = self._budget(keep)
         self.schedule = PruningSchedule(
-            period, warmup_epochs, _final_epochs(self.policy, epochs, final_full_epochs, final_full_fraction), epochs
+            self.policy.default_period if period is None else period,
+            self.policy.default_warmup_epochs if warmup_epochs is None else warmup_epochs,
+            _final_epochs(self.policy, epochs, final_full_epochs, final_full_fraction), epochs,
         )
         self.labels = self._labels(labels)
         self.class_balanced = self._balanced(class_balanced)

@@ -21,22 +21,23 @@ import torch.nn.functional as F
 from datadiet.callbacks import BatchResult
 from datadiet.data.batches import Data
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.training.dynamic_pruning import SCORE_SOURCES
+from datadiet.training.dynamic_pruning import resolve_score_source
 
 __all__ = ["check_pruning_options", "gather_result"]
 
 
-def check_pruning_options(pruner: DynamicPruner, score_source: str, score_data: Data | None, losses_from: str) -> None:
-    """Refuse a dynamic-pruning callback's options that cannot work; ``losses_from`` names where per-example
-    training losses come from (for the message)."""
+def check_pruning_options(pruner: DynamicPruner, score_source: str | None, score_data: Data | None,
+                          losses_from: str) -> str:
+    """Refuse a dynamic-pruning callback's options that cannot work, and return its score source (None: the
+    policy's own); ``losses_from`` names where per-example training losses come from (for the message)."""
     if not isinstance(pruner, DynamicPruner):
         raise ValueError(f"pruner must be a DynamicPruner, got {type(pruner).__name__}")
-    if score_source not in SCORE_SOURCES:
-        raise ValueError(f"unknown score_source {score_source!r}; valid: {', '.join(SCORE_SOURCES)}")
+    score_source = resolve_score_source(pruner, score_source)
     if score_source == "pass" and pruner.policy.needs_scores and score_data is None:
         raise ValueError(f"policy {pruner.policy.name!r} with score_source='pass' scores every example at each "
                          "checkpoint: pass score_data=<the training set> (anything scoring_pass takes), or "
                          f"score_source='batch' to rank by {losses_from}")
+    return score_source
 
 
 def gather_result(result: BatchResult) -> BatchResult:

@@ -72,7 +72,8 @@ class DynamicPruningCallback(TrainerCallback):
     Args:
         pruner: a :class:`~datadiet.dynamic.DynamicPruner` over the N examples of ``train_dataset``.
         score_source: ``"pass"`` (the paper's rule): a scoring pass over ``score_data`` at each checkpoint, the model
-            called as ``model(**inputs)``; ``"batch"``: the training batches' per-example cross-entropy.
+            called as ``model(**inputs)``; ``"batch"``: the training batches' per-example cross-entropy. Default:
+            the policy's own (``"pass"``; InfoBatch: ``"batch"``).
         score_data: the training set in position order, in any form :func:`~datadiet.dynamic.scoring_pass` takes
             (a ``datasets.Dataset`` in the torch format, or ``DictBatches(dataset, inputs=[...], label=...)`` to
             name the columns); needed by ``"pass"`` when the policy ranks by scores.
@@ -82,9 +83,10 @@ class DynamicPruningCallback(TrainerCallback):
     forwarded for scoring passes.
     """
 
-    def __init__(self, pruner: DynamicPruner, *, score_source: str = "pass", score_data: Data | None = None,
+    def __init__(self, pruner: DynamicPruner, *, score_source: str | None = None, score_data: Data | None = None,
                  batch_size: int | None = None) -> None:
-        check_pruning_options(pruner, score_source, score_data, "the training batches' per-example losses")
+        score_source = check_pruning_options(pruner, score_source, score_data,
+                                             "the training batches' per-example losses")
         self.pruner, self.score_source, self.score_data, self.batch_size = pruner, score_source, score_data, batch_size
         self.epoch = 0
         self.samples_trained = 0

@@ -78,7 +78,8 @@ class DynamicPruningCallback(pl.Callback):
             exists, it says 1 and 0).
         score_source: ``"pass"`` (the paper's rule): a scoring pass over ``score_data`` at each checkpoint, with
             the LightningModule's ``forward`` (it must return logits ``(B, K)``); ``"batch"``: the training step's
-            per-example losses (``"losses"``, or the cross-entropy of ``"logits"``, in what it returns).
+            per-example losses (``"losses"``, or the cross-entropy of ``"logits"``, in what it returns). Default:
+            the policy's own (``"pass"``; InfoBatch: ``"batch"``).
         score_data: all N training examples in position order, in any form :func:`~datadiet.dynamic.scoring_pass`
             takes (un-augmented); needed by ``"pass"`` when the policy ranks by scores.
         batch_size: the scoring pass's batch size (default: the device's).
@@ -88,9 +89,9 @@ class DynamicPruningCallback(pl.Callback):
     ``scoring_forward`` count the examples this process trained on and forwarded for scoring passes.
     """
 
-    def __init__(self, pruner: DynamicPruner, *, score_source: str = "pass", score_data: Data | None = None,
+    def __init__(self, pruner: DynamicPruner, *, score_source: str | None = None, score_data: Data | None = None,
                  batch_size: int | None = None) -> None:
-        check_pruning_options(pruner, score_source, score_data, "the training step's per-example losses")
+        score_source = check_pruning_options(pruner, score_source, score_data, "the training step's per-example losses")
         self.pruner, self.score_source, self.score_data, self.batch_size = pruner, score_source, score_data, batch_size
         self.samples_trained = 0
         self.scoring_forward = 0

@@ -1,9 +1,11 @@
 """Dynamic pruning inside datadiet's trainer: a callback around a :class:`~datadiet.dynamic.DynamicPruner`.
 
-``score_source="pass"`` (the paper's rule) runs a scoring pass over all N examples at each checkpoint inside
-``on_epoch_start``, which the trainer times as scoring; ``scoring_forward`` counts the examples this process
-forwarded for it. ``score_source="batch"`` feeds the training batches' per-example losses instead: no extra
-pass, but examples outside the current selection keep the loss they had when last trained on.
+``score_source="pass"`` (paper 2's rule, the default of its policies) runs a scoring pass over all N examples at
+each checkpoint inside ``on_epoch_start``, which the trainer times as scoring; ``scoring_forward`` counts the
+examples this process forwarded for it. ``score_source="batch"`` feeds the training batches' per-example losses
+instead: no extra pass, but examples outside the current selection keep the loss they had when last trained on
+(InfoBatch's rule and its default). :func:`resolve_score_source` gives every callback that drives a pruner the
+policy's default.
 ``epoch_length`` tells the trainer how many positions an epoch will have, so its step count is known ahead.
 """
 
@@ -19,9 +21,18 @@ from datadiet.dynamic.pruner import DynamicPruner
 from datadiet.dynamic.scoring import enter_epoch
 from datadiet.inference import Device
 
-__all__ = ["DynamicPruningCallback", "SCORE_SOURCES"]
+__all__ = ["DynamicPruningCallback", "SCORE_SOURCES", "resolve_score_source"]
 
 SCORE_SOURCES = ("pass", "batch")
+
+
+def resolve_score_source(pruner: DynamicPruner, score_source: str | None) -> str:
+    """``score_source``, or the pruner's policy's own when None (``"pass"``; InfoBatch: ``"batch"``); an unknown one
+    raises ``ValueError``."""
+    source = pruner.policy.default_score_source if score_source is None else score_source
+    if source not in SCORE_SOURCES:
+        raise ValueError(f"unknown score_source {source!r}; valid: {', '.join(SCORE_SOURCES)}")
+    return source
 
 
 class DynamicPruningCallback(Callback):
@@ -32,11 +43,10 @@ class DynamicPruningCallback(Callback):
     """
 
     def __init__(
-        self, pruner: DynamicPruner, data: IndexedDataset | TensorDataset, *, score_source: str = "pass",
+        self, pruner: DynamicPruner, data: IndexedDataset | TensorDataset, *, score_source: str | None = None,
         batch_size: int | None = None, device: Device = None,
     ) -> None:
-        if score_source not in SCORE_SOURCES:
-            raise ValueError(f"unknown score_source {score_source!r}; valid: {', '.join(SCORE_SOURCES)}")
+        score_source = resolve_score_source(pruner, score_source)
         if len(data) != pruner.num_examples:
             raise ValueError(f"the data has {len(data)} examples but the pruner was built for {pruner.num_examples}")
         self.pruner, self.data, self.score_source = pruner, data, score_source

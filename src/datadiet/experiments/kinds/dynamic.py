@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -45,8 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DynamicParams", "named_policy", "pruned_epochs", "with_pruner"]
 
-_PRUNER_DEFAULTS = {k: p.default for k, p in inspect.signature(DynamicPruner).parameters.items()}
-
 
 def _policy_class(name: str) -> type[Policy]:
     """The class of the policy called ``name``: one of the registry's, or one on static scores."""
@@ -65,7 +62,6 @@ def named_policy(name: str, options: dict, num_examples: int = 1, scores: Any = 
     return make_static_policy(name, torch.zeros(num_examples) if scores is None else scores, options)
 
 
-
 @dataclass(frozen=True)
 class DynamicParams(MethodParams):
     """A dynamic pruning policy and the pruner's schedule; ``options`` are the policy's hyper-parameters.
@@ -79,7 +75,7 @@ class DynamicParams(MethodParams):
 
     policy: str
     period: int = 1
-    warmup_epochs: int = _PRUNER_DEFAULTS["warmup_epochs"]
+    warmup_epochs: int = Policy.default_warmup_epochs
     class_balanced: bool | None = None
     final_full_epochs: int | None = None
     score_source: str = "pass"
