@@ -66,7 +66,7 @@ def test_missing_subset_file_is_named(capsys, tmp_path):
 @pytest.mark.parametrize("extra, expected", [
     (["--keep", "0"], "keep"), (["--keep", "1.5"], "keep"), (["--keep", "0.5", "--offset", "0.6"], "offset"),
     (["--keep", "0.5", "--rule", "keep_lowest", "--offset", "0.1"], "contradicts"),
-    (["--keep", "0.5", "--strata", "4"], "takes no --strata"), (["--keep", "0.5", "--rule", "ccs"], "needs beta"),
+    (["--keep", "0.5", "--strata", "4"], "takes no --strata"), (["--keep", "0.5", "--rule", "ccs"], "needs --ccs-beta"),
     (["--keep", "0.5", "--rule", "top"], "invalid choice"),
 ])
 def test_bad_selection(capsys, tmp_path, score_file, extra, expected):

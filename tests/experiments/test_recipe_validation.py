@@ -6,6 +6,7 @@ import pytest
 
 from datadiet.experiments import expand, load_recipe
 from datadiet.experiments.recipe import merge
+from datadiet.selection import list_rules
 
 BASE = {
     "base": {"budget": "epochs", "epochs": 3, "seed": 0, "method": "random", "keep": 0.5,
@@ -64,7 +65,7 @@ def test_unknown_keys_are_named_with_the_valid_ones(tables, key, valid):
      ["unknown score 'el3n'", "valid: ", "el2n", "forgetting"]),
     ({"methods": {"s": {"kind": "static"}}, "base": {"method": "s"}}, ["methods.s needs 'score'"]),
     ({"methods": {"s": {"kind": "static", "score": "el2n", "rule": "top"}}, "base": {"method": "s"}},
-     ["unknown selection rule 'top'", "ccs, keep_highest, keep_lowest, random, sliding_window"]),
+     ["unknown selection rule 'top'", ", ".join(list_rules())]),
     ({"methods": {"s": {"kind": "static", "score": "el2n", "at": 4}}, "base": {"method": "s"}},
      ["at = 4 is past the end of the 3-epoch schedule"]),
     ({"methods": {"s": {"kind": "static", "score": "forgetting", "at": 0}}, "base": {"method": "s"}},
