@@ -23,7 +23,8 @@ import numpy as np
 
 __all__ = [
     "atomic_write", "write_json", "remove_stale_temps", "check_input_file", "check_output_file", "check_output_dir",
-    "read_npy", "read_npz", "read_record", "write_record",
+    "read_npy", "read_npz", "read_record", "write_record", "write_npy", "atomic_write_npy", "sidecar_path",
+    "read_sidecar",
 ]
 
 _TEMP_SUFFIX = ".tmp"
@@ -46,6 +47,38 @@ def atomic_write(path: str | Path, write: Callable[[str], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_npy(path: str | Path, array: np.ndarray) -> None:
+    """``array`` saved as ``.npy`` at exactly ``path`` (``np.save`` on a path would append ".npy"), without pickle."""
+    with open(path, "wb") as f:
+        np.save(f, array, allow_pickle=False)
+
+
+def atomic_write_npy(path: str | Path, array: np.ndarray) -> None:
+    """:func:`write_npy` through :func:`atomic_write`: ``path`` holds the old file or the whole new one."""
+    atomic_write(path, lambda tmp: write_npy(tmp, array))
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """The JSON description beside an array file: ``name.npy`` -> ``name.npy.json``."""
+    path = Path(path)
+    return path.with_name(path.name + ".json")
+
+
+def read_sidecar(path: str | Path, format_name: str, what: str) -> dict[str, Any]:
+    """The JSON description beside ``path`` ({} when there is none); ``ValueError`` when it is not valid JSON or its
+    ``"format"`` is not ``format_name`` (``what``: "subset", "embedding", ... for the message)."""
+    sidecar = sidecar_path(path)
+    if not sidecar.is_file():
+        return {}
+    try:
+        description = json.loads(sidecar.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{sidecar} is not valid JSON: {error}") from None
+    if not isinstance(description, dict) or description.get("format") != format_name:
+        raise ValueError(f"{sidecar} is not a datadiet {what} description (expected \"format\": \"{format_name}\")")
+    return description
 
 
 def _umask() -> int:

@@ -22,8 +22,6 @@ from datadiet.cli.options import (
 )
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from datadiet.selection.io import Subset
 
 __all__ = ["add_parser", "run", "run_identity"]
@@ -46,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from datadiet.files import atomic_write, check_output_dir, write_json
+    from datadiet.files import atomic_write, atomic_write_npy, check_output_dir, write_json
     from datadiet.selection.io import load_subset
     from datadiet.training import train
     from datadiet.training.distributed import Replicas, init_from_env, is_main_process
@@ -67,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     atomic_write(out / "model.pt", lambda tmp: torch.save(state, tmp))
     if callback is not None:
         counts = callback.pruner.counts.numpy()
-        atomic_write(out / "selection_counts.npy", lambda tmp: _save_npy(tmp, counts))
+        atomic_write_npy(out / "selection_counts.npy", counts)
     write_json(out / "result.json", {
         "metrics": result.metrics, "config": config.to_dict(),
         "model": {"name": args.model, "width": args.width},
@@ -96,12 +94,6 @@ def run_identity(args: argparse.Namespace, subset: Subset | None) -> dict:
         **dynamic_settings(args),
     }
 
-
-def _save_npy(path: str, array: np.ndarray) -> None:
-    import numpy as np
-
-    with open(path, "wb") as f:
-        np.save(f, array, allow_pickle=False)
 
 
 def _dynamic_record(callback) -> dict | None:

@@ -22,7 +22,7 @@ from datadiet.callbacks import Callback
 from datadiet.dynamic import DynamicPruner, Policy
 from datadiet.dynamic.policies import RankingPolicy
 from datadiet.experiments.layout import CHECKPOINT_SCORES_FILE, CHECKPOINT_SCORES_RECORD
-from datadiet.files import atomic_write, read_npy, write_json
+from datadiet.files import atomic_write_npy, read_npy, write_json
 
 __all__ = ["CheckpointScoresCallback", "load_checkpoint_scores", "ranks_by_losses"]
 
@@ -56,14 +56,10 @@ class CheckpointScoresCallback(Callback):
     def on_epoch_end(self, epoch: int, model: nn.Module) -> None:
         if self._taken is not None:
             taken_epoch, scores = self._taken
-            atomic_write(self.run_dir / CHECKPOINT_SCORES_FILE, lambda tmp: _save_npy(tmp, scores))
+            atomic_write_npy(self.run_dir / CHECKPOINT_SCORES_FILE, scores)
             write_json(self.run_dir / CHECKPOINT_SCORES_RECORD, {"epoch": taken_epoch, "num_examples": len(scores)})
             self._taken = None
 
-
-def _save_npy(path: str, array: np.ndarray) -> None:
-    with open(path, "wb") as f:  # a path would get ".npy" appended
-        np.save(f, array, allow_pickle=False)
 
 
 def load_checkpoint_scores(run_dir: Path) -> tuple[torch.Tensor, int]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from datadiet.dynamic import DynamicPruner, SelectionMixture, fit_selection_mixture, pool_counts
 from datadiet.experiments.layout import COUNTS_FILE, COUNTS_RECORD
-from datadiet.files import atomic_write, write_json
+from datadiet.files import atomic_write_npy, write_json
 
 __all__ = ["PooledCounts", "load_counts", "pooled_counts", "save_counts"]
 
@@ -27,15 +27,11 @@ __all__ = ["PooledCounts", "load_counts", "pooled_counts", "save_counts"]
 def save_counts(run_dir: Path, pruner: DynamicPruner) -> dict:
     """Write the pruner's counts into ``run_dir``; returns ``{"num_checkpoints": ...}`` for the run's metrics."""
     counts = pruner.counts.numpy().astype(np.int64)
-    atomic_write(run_dir / COUNTS_FILE, lambda tmp: _save_npy(tmp, counts))
+    atomic_write_npy(run_dir / COUNTS_FILE, counts)
     record = {"num_checkpoints": int(pruner.num_checkpoints), "num_examples": int(len(counts))}
     write_json(run_dir / COUNTS_RECORD, record)
     return {"num_checkpoints": record["num_checkpoints"]}
 
-
-def _save_npy(path: str, array: np.ndarray) -> None:
-    with open(path, "wb") as f:
-        np.save(f, array)
 
 
 def load_counts(run_dir: Path) -> tuple[np.ndarray, int]:

@@ -33,7 +33,6 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +46,7 @@ from datadiet.experiments.values import config_hash
 from datadiet.scores import ScoreFile, get_score, score_runs
 from datadiet.selection.features import embed
 from datadiet.training import TrainConfig, trainer_fn
-from datadiet.files import atomic_write, read_npy, write_json
+from datadiet.files import atomic_write_npy, read_npy, write_json
 
 if TYPE_CHECKING:
     from datadiet.experiments.kinds import StaticParams
@@ -148,7 +147,7 @@ class ScoreCache:
     def save(self, need: ScoreNeed, scores: ScoreFile, seconds: float, embeddings: np.ndarray | None = None) -> None:
         """Store a set of scores with its cost (embeddings and scores first, record last)."""
         if embeddings is not None:
-            atomic_write(self.folder / f"{need.key}{EMBEDDINGS}", partial(_save_npy, array=embeddings))
+            atomic_write_npy(self.folder / f"{need.key}{EMBEDDINGS}", embeddings)
         scores.save(self.folder / f"{need.key}.npz")
         write_json(self.folder / f"{need.key}.json", {
             "key": need.key, "need": need.identity(), "label": need.label, "seconds": seconds,
@@ -156,10 +155,6 @@ class ScoreCache:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         })
 
-
-def _save_npy(path: str, array: np.ndarray) -> None:
-    with open(path, "wb") as f:  # a path would get ".npy" appended
-        np.save(f, array, allow_pickle=False)
 
 
 def scoring_samples(need: ScoreNeed, num_examples: int) -> int:

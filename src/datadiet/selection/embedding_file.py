@@ -19,7 +19,7 @@ import numpy as np
 
 import datadiet
 from datadiet.data.dataset import fingerprint
-from datadiet.files import atomic_write, check_input_file, read_npy
+from datadiet.files import atomic_write, atomic_write_npy, check_input_file, read_npy, read_sidecar, sidecar_path
 
 from .geometry import check_embeddings
 
@@ -37,8 +37,8 @@ def save_embeddings(path: str | os.PathLike, embeddings: np.ndarray, provenance:
     record = {**provenance, "format": FORMAT, "shape": list(e.shape), "fingerprint": fingerprint(e),
               "version": datadiet.__version__}
     text = json.dumps(record, indent=2) + "\n"
-    atomic_write(_sidecar(path), lambda tmp: Path(tmp).write_text(text))
-    atomic_write(path, lambda tmp: _write_npy(tmp, e))
+    atomic_write(sidecar_path(path), lambda tmp: Path(tmp).write_text(text))
+    atomic_write_npy(path, e)
 
 
 def load_embeddings(path: str | os.PathLike, *, num_examples: int | None = None,
@@ -54,9 +54,9 @@ def load_embeddings(path: str | os.PathLike, *, num_examples: int | None = None,
         e = check_embeddings(array, num_examples)
     except ValueError as error:
         raise ValueError(f"embedding file {path}: {error}") from None
-    provenance = _read_provenance(path)
+    provenance = read_sidecar(path, FORMAT, "embedding")
     if provenance.get("fingerprint") not in (None, fingerprint(e)):
-        raise ValueError(f"{_sidecar(path)} describes another array than {path} (a stale description?)")
+        raise ValueError(f"{sidecar_path(path)} describes another array than {path} (a stale description?)")
     expected = provenance.get("label_fingerprint")
     if label_fingerprint is not None and expected is not None and expected != label_fingerprint:
         raise ValueError(f"embedding file {path} was computed on {provenance.get('dataset')!r} with other labels "
@@ -65,23 +65,3 @@ def load_embeddings(path: str | os.PathLike, *, num_examples: int | None = None,
     return e, provenance
 
 
-def _read_provenance(path: Path) -> dict[str, Any]:
-    sidecar = _sidecar(path)
-    if not sidecar.is_file():
-        return {}
-    try:
-        provenance = json.loads(sidecar.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{sidecar} is not valid JSON: {error}") from None
-    if not isinstance(provenance, dict) or provenance.get("format") != FORMAT:
-        raise ValueError(f"{sidecar} is not a datadiet embedding description (expected \"format\": \"{FORMAT}\")")
-    return provenance
-
-
-def _write_npy(path: str, array: np.ndarray) -> None:
-    with open(path, "wb") as f:
-        np.save(f, array, allow_pickle=False)
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".json")

@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike
 
 import datadiet
 from datadiet.data.dataset import IndexedDataset, fingerprint
-from datadiet.files import atomic_write, check_input_file, read_npy
+from datadiet.files import atomic_write, atomic_write_npy, check_input_file, read_npy, read_sidecar, sidecar_path
 
 if TYPE_CHECKING:  # selection needs no scoring code: a score file is only read through its attributes
     from datadiet.scores.io import ScoreFile
@@ -144,10 +144,10 @@ def save_subset(subset: Subset, path: str | os.PathLike) -> None:
         raise ValueError(f"subset files are NumPy .npy files; got {path.name!r} (use a name ending in .npy)")
     if subset.provenance:
         text = json.dumps({**subset.provenance, "format": FORMAT}, indent=2, default=_json_default) + "\n"
-        atomic_write(_sidecar(path), lambda tmp: Path(tmp).write_text(text))
+        atomic_write(sidecar_path(path), lambda tmp: Path(tmp).write_text(text))
     else:
-        _sidecar(path).unlink(missing_ok=True)
-    atomic_write(path, lambda tmp: _write_npy(tmp, subset.indices))
+        sidecar_path(path).unlink(missing_ok=True)
+    atomic_write_npy(path, subset.indices)
 
 
 def load_subset(path: str | os.PathLike, dataset: IndexedDataset | None = None) -> Subset:
@@ -156,10 +156,10 @@ def load_subset(path: str | os.PathLike, dataset: IndexedDataset | None = None) 
     With ``dataset``, also check that the subset belongs to it (see :meth:`Subset.positions`).
     """
     path = check_input_file(path, "subset file")
-    subset = Subset(_read_indices(path), _read_provenance(path))
+    subset = Subset(_read_indices(path), read_sidecar(path, FORMAT, "subset"))
     expected = subset.provenance.get("indices_fingerprint")
     if expected is not None and expected != fingerprint(subset.indices):
-        raise ValueError(f"{_sidecar(path)} describes another index array than {path} (a stale sidecar?)")
+        raise ValueError(f"{sidecar_path(path)} describes another index array than {path} (a stale sidecar?)")
     if dataset is not None:
         subset.positions(dataset)
     return subset
@@ -195,26 +195,7 @@ def _read_indices(path: Path) -> np.ndarray:
         raise ValueError(f"cannot read {path} as an index file ({expected}): {error}") from None
 
 
-def _read_provenance(path: Path) -> dict[str, Any]:
-    sidecar = _sidecar(path)
-    if not sidecar.is_file():
-        return {}
-    try:
-        provenance = json.loads(sidecar.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{sidecar} is not valid JSON: {error}") from None
-    if not isinstance(provenance, dict) or provenance.get("format") != FORMAT:
-        raise ValueError(f"{sidecar} is not a datadiet subset description (expected \"format\": \"{FORMAT}\")")
-    return provenance
 
-
-def _write_npy(path: str, indices: np.ndarray) -> None:
-    with open(path, "wb") as f:
-        np.save(f, indices, allow_pickle=False)
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".json")
 
 
 def _json_default(value: Any) -> Any:
