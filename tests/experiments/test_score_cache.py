@@ -108,7 +108,7 @@ def test_scores_at_initialization_ignore_the_schedule_and_input_norm_ignores_the
 def test_the_headline_recipes_share_scores_across_seeds_and_fractions(recipes):
     experiment = load_recipe(recipes / "paper1_fig1_bottom.toml", preset="cpu")
     keys = {score_need(r).key for r in experiment.runs if score_need(r) is not None}
-    assert len(keys) == 3  # GraNd at init, EL2N at epoch 1, forgetting at the end
+    assert len(keys) == 4  # GraNd at init (running and batch statistics), EL2N at epoch 1, forgetting at the end
 
 
 def test_proxy_scores_are_computed_with_the_proxy_whatever_network_is_trained(tmp_path):

@@ -22,8 +22,11 @@ __all__ = ["add_parser", "run"]
 _TRAINING = ("model", "width", "epochs", "steps", "batch_size", "lr", "weight_decay", "seed", "augment", "precision",
              "device", "epoch", "step", "runs", "save_recordings", "keep_probabilities")
 """Options of the training runs, refused with --from-recordings (the recordings hold the runs' setting)."""
-_SCORE_OPTIONS = {"window": "--window", "epochs": "--first-epochs", "decay": "--decay", "epoch": "--recorded-epoch"}
-"""The recorded scores' options (their functions' keyword names) and their flags."""
+_SCORE_OPTIONS = {"window": "--window", "epochs": "--first-epochs", "decay": "--decay", "epoch": "--recorded-epoch",
+                  "batchnorm": "--batchnorm"}
+"""The scores' options (their functions' keyword names) and their flags."""
+_BATCHNORM = ("running", "batch")
+"""``datadiet.scores.gradient_norm.BATCHNORM_MODES``."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -64,7 +67,10 @@ def _add_recording_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_score_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("recorded scores' options (each only for the scores that take it)")
+    g = p.add_argument_group("scores' options (each only for the scores that take it)")
+    g.add_argument("--batchnorm", choices=_BATCHNORM, help="grand: running (default; evaluation mode, BatchNorm on "
+                   "its running statistics, paper 1) or batch (BatchNorm on the statistics of each batch of 128 "
+                   "consecutive examples, each example's gradient taken through them; about 45x slower)")
     g.add_argument("--window", type=int, metavar="J", help=f"epochs per window ({_takers('window')}; default 10)")
     g.add_argument("--first-epochs", type=int, metavar="T",
                    help=f"use the first T recorded epochs ({_takers('epochs')}; default all)")

@@ -10,10 +10,10 @@ This is an **estimate**, counted without loading any data:
   ``1 - r / 2`` of the data (half of the examples below the mean loss).
 - scoring: a forward-only pass over N (EL2N, loss, margin, the dynamic pruner's scoring pass) costs
   :data:`FORWARD_PASS` of an epoch, an exact GraNd pass :data:`GRAND_PASS` (the ratios measured on this kind of
-  CPU, see BENCHMARKS.md); a set of static scores costs its runs' training to the time point plus their passes,
-  counted once however many runs share it (those the figures show included), with a forward pass more for a set
-  that keeps embeddings. A dynamic policy started from static scores skips the first scoring pass when it has no
-  warm-up.
+  CPU, see BENCHMARKS.md), GraNd on batch statistics (``batchnorm = "batch"``) :data:`GRAND_BATCH_STATS_PASS`; a
+  set of static scores costs its runs' training to the time point plus their passes, counted once however many
+  runs share it (those the figures show included), with a forward pass more for a set that keeps embeddings. A
+  dynamic policy started from static scores skips the first scoring pass when it has no warm-up.
 - analysis runs: the epochs they train (a velocity run its tracked epochs and those of its independent scoring
   runs, if any; a barrier run its parent and children).
 - not counted: test-set evaluation, data loading, process start-up, the time a static selection rule takes to
@@ -38,15 +38,19 @@ from datadiet.scores import get_score
 if TYPE_CHECKING:
     from datadiet.experiments.recipe import Experiment
 
-__all__ = ["FORWARD_PASS", "GRAND_PASS", "Estimate", "estimate", "format_plan", "run_epochs", "score_epochs"]
+__all__ = ["FORWARD_PASS", "GRAND_BATCH_STATS_PASS", "GRAND_PASS", "Estimate", "estimate", "format_plan",
+           "run_epochs", "score_epochs"]
 
 FORWARD_PASS = 0.35
 GRAND_PASS = 1.4
+GRAND_BATCH_STATS_PASS = 44 * GRAND_PASS
+"""One backward pass of a 128-example batch per example: 44x an exact GraNd pass, measured side by side on 512
+Fashion-MNIST images with the half-width small_cnn on this CPU."""
 
 
-def _pass_cost(score: str) -> float:
+def _pass_cost(score: str, options: dict) -> float:
     if score == "grand":
-        return GRAND_PASS
+        return GRAND_BATCH_STATS_PASS if options.get("batchnorm") == "batch" else GRAND_PASS
     return FORWARD_PASS if get_score(score).kind == "model" else 0.0
 
 
@@ -54,7 +58,7 @@ def score_epochs(need: ScoreNeed) -> float:
     """Estimated full-data epochs to compute a set of scores (with its embedding pass, if any)."""
     if get_score(need.score).kind == "data":
         return 0.0
-    return need.runs * (need.at + _pass_cost(need.score)) + (FORWARD_PASS if need.embed else 0.0)
+    return need.runs * (need.at + _pass_cost(need.score, dict(need.options))) + (FORWARD_PASS if need.embed else 0.0)
 
 
 def run_epochs(run: RunConfig) -> float:

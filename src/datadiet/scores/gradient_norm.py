@@ -20,6 +20,18 @@ example i's own. Three backends give the same numbers:
 ``backend="auto"`` uses the hooks when the model allows, otherwise warns and uses ``torch.func`` if it can trace
 the model (tried on the first example), else the loop. High value:
 a large gradient, an example the network is far from fitting (hard or important); paper 1 keeps the highest.
+
+``batchnorm="batch"`` is a variant for networks with BatchNorm (at initialization, evaluation mode normalizes with
+the default running statistics 0 and 1, i.e. not at all). The data is cut into scoring batches S of
+``batch_size`` consecutive positions (the last one smaller; a ``DataLoader``'s own batches). Every module is in
+evaluation mode except the BatchNorm layers, which normalize with the mean and biased variance of S as in a
+training step's forward; their running statistics are left unchanged. The score of example i in S is
+``||grad_w CE(f_w(x_i; S), y_i)||_2``: the gradient of the example's own loss through the batch-normalized forward of
+its batch, batch statistics included (they are functions of w), so that the mean of the B per-example gradients is
+exactly the gradient of the batch's mean loss. Each score therefore depends on the other examples in its batch and
+on the batch size. Cost: one backward pass of the whole batch per example, about B times an exact GraNd pass (for
+all B examples of a batch at once this is inherent: each example's loss reaches every example's activations
+through the statistics). On a model without BatchNorm it equals ``batchnorm="running"``.
 """
 
 from __future__ import annotations
@@ -36,32 +48,54 @@ from torch import Tensor, nn
 from datadiet.data.batches import Batch, Data, Inputs, first_line, score_examples
 from datadiet.data.model_calls import call_model, check_labels, checked_logits, logits_of, to_device
 from datadiet.inference import Device, check_batch_size, eval_mode, forward_batch_size, model_device
+from datadiet.scores.batch_statistics import (
+    BatchStatisticsNorms, at_least_float32, batch_statistics, batchnorm_layers, check_batches,
+)
 from datadiet.scores.layer_norms import LAYER_TYPES, layer_sq_norms, supports
 
-__all__ = ["BACKENDS", "grand", "grand_last_layer"]
+__all__ = ["BACKENDS", "BATCHNORM_MODES", "grand", "grand_last_layer", "grand_mode"]
 
 BACKENDS = ("auto", "hooks", "func", "loop")
+BATCHNORM_MODES = ("running", "batch")
 _MAX_GRAD_ELEMENTS = 2**27  # per-example gradients held at once by the torch.func backend (512 MB in float32)
 
 
 def grand(
-    model: nn.Module, data: Data, *, batch_size: int = 128, device: Device = None, backend: str = "auto"
+    model: nn.Module, data: Data, *, batch_size: int = 128, device: Device = None, backend: str = "auto",
+    batchnorm: str = "running",
 ) -> np.ndarray:
     """Exact per-example loss-gradient norms over all trainable parameters, float64 ``(N,)`` in position order.
 
     Higher = larger gradient = harder / more important. ``data`` is anything :mod:`datadiet.data.batches`
     accepts (streamed); ``batch_size`` examples are processed at once (memory grows with it; a ``DataLoader``
     keeps its own). ``device`` defaults to the model's; the model is not moved. The model is left as it was:
-    modes restored, hooks removed, no ``.grad`` written. See the module docstring for ``backend``.
+    modes and BatchNorm running statistics restored, hooks removed, no ``.grad`` written. ``batchnorm``:
+    ``"running"`` (evaluation mode, paper 1's convention) or ``"batch"`` (BatchNorm on each scoring batch's
+    statistics, which then also defines the score; ``backend`` ``"auto"`` or ``"loop"``). See the module docstring.
     """
     check_batch_size(batch_size)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    if batchnorm not in BATCHNORM_MODES:
+        raise ValueError(f"unknown batchnorm {batchnorm!r}; valid: running (evaluation mode, running statistics), "
+                         "batch (each scoring batch's statistics)")
     device = model_device(model, device)
+    if batchnorm == "batch" and batchnorm_layers(model):
+        check_batches(data, batch_size, backend)
+        with batch_statistics(model):
+            coupled = BatchStatisticsNorms(model, device)
+            return score_examples(data, coupled, batch_size=batch_size).sqrt().numpy()
     _check_independent(model)
     with eval_mode(model):
         norms = _SquaredNorms(model, device, backend)
         return score_examples(data, norms, batch_size=batch_size).sqrt().numpy()
+
+
+def grand_mode(*, batchnorm: str = "running", batch_size: int = 128, **options: object) -> str:
+    """The network mode :func:`grand` scores in with these options, as score files record it."""
+    if batchnorm != "batch":
+        return "eval"
+    return f"eval, BatchNorm on the statistics of each batch of {batch_size} consecutive examples"
 
 
 class _SquaredNorms:
@@ -214,7 +248,7 @@ def _hook_sq_norms(model: nn.Module, x: Tensor, y: Tensor, modules: list[nn.Modu
     handles = [m.register_forward_hook(recorder.forward_hook) for m in modules]
     try:
         x = x.detach().requires_grad_(True)
-        loss = F.cross_entropy(_at_least_float32(call_model(model, x)), y, reduction="sum")
+        loss = F.cross_entropy(at_least_float32(call_model(model, x)), y, reduction="sum")
         torch.autograd.grad(loss, x)
     finally:
         for h in handles:
@@ -232,7 +266,7 @@ def _func_sq_norms(model: nn.Module, x: Inputs, y: Tensor) -> Tensor:
         one = _unsqueeze(xi)
         args, kwargs = ((), one) if isinstance(one, dict) else ((one,), None)
         logits = logits_of(torch.func.functional_call(model, {**params, **fixed}, args, kwargs))
-        return F.cross_entropy(_at_least_float32(logits), yi[None])
+        return F.cross_entropy(at_least_float32(logits), yi[None])
 
     per_example = torch.func.vmap(torch.func.grad(loss), in_dims=(None, 0, 0))
     step = max(1, _MAX_GRAD_ELEMENTS // sum(p.numel() for p in trainable.values()))
@@ -255,15 +289,10 @@ def _loop_sq_norms(model: nn.Module, x: Inputs, y: Tensor) -> Tensor:
     params = [p for p in model.parameters() if p.requires_grad]
     out = torch.empty(len(y), dtype=torch.float64, device=y.device)
     for i in range(len(y)):
-        loss = F.cross_entropy(_at_least_float32(call_model(model, _rows(x, i, i + 1))), y[i : i + 1])
+        loss = F.cross_entropy(at_least_float32(call_model(model, _rows(x, i, i + 1))), y[i : i + 1])
         grads = torch.autograd.grad(loss, params, allow_unused=True)
         out[i] = sum(g.double().square().sum() for g in grads if g is not None)
     return out
-
-
-def _at_least_float32(logits: Tensor) -> Tensor:
-    """Logits in float32, or float64 if they already are."""
-    return logits.to(torch.promote_types(logits.dtype, torch.float32))
 
 
 @torch.inference_mode()

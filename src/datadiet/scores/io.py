@@ -52,8 +52,9 @@ class ScoreFile:
     """Raw scores of R runs over N examples with their provenance; ``mean`` is the average over runs.
 
     ``time_unit`` is ``"init"``, ``"epoch"`` or ``"step"`` with ``time_value`` the epoch or step (0 at init);
-    ``mode`` is the network mode the scores saw: ``"eval"``, or ``"train"`` for forgetting (counted on training
-    steps). Construction validates everything (shapes, seeds, fingerprint, NaN, +inf only for forgetting).
+    ``mode`` is the network mode the scores saw: ``"eval"``, ``"train"`` for forgetting (counted on training steps),
+    or GraNd's with ``batchnorm="batch"`` (BatchNorm on the statistics of each scoring batch, its size stated).
+    Construction validates everything (shapes, seeds, fingerprint, NaN, +inf only for forgetting).
     """
 
     method: str
@@ -111,7 +112,7 @@ class ScoreFile:
             input_fingerprint=data.input_fingerprint(), noise_mask=_numpy(data.noise_mask),
             clean_labels=_numpy(data.clean_y), model=model,
             model_kwargs=dict(model_kwargs or {}), train_config=runs.train_config,
-            mode="train" if SCORES[runs.method].kind == "training" else "eval",
+            mode=runs.mode if runs.mode is not None else SCORES[runs.method].mode_of({}),
         )
 
     @classmethod

@@ -19,7 +19,7 @@ from datadiet.callbacks import Accumulator, AccumulatorCallback, BatchResult
 from datadiet.data.batches import Data
 from datadiet.scores import dynamics
 from datadiet.scores.forgetting import ForgettingCounter, feed_forgetting
-from datadiet.scores.gradient_norm import grand, grand_last_layer
+from datadiet.scores.gradient_norm import grand, grand_last_layer, grand_mode
 from datadiet.scores.outputs import el2n, input_norm, loss_scores, margin
 from datadiet.scores.recording import TrainingDynamics, feed_dynamics
 
@@ -37,7 +37,8 @@ class ScoreMethod:
     batch)`` records each :class:`~datadiet.callbacks.BatchResult` in it, and its ``compute()`` gives the scores,
     or gives what ``derive(result, **options)`` turns into scores) or ``"data"`` (``score(None, data)``: needs no
     network). ``window`` names the option giving the number of epochs a training score needs at least (its
-    default in ``min_epochs``), so a run too short for it is refused before it starts.
+    default in ``min_epochs``), so a run too short for it is refused before it starts. ``mode(**options)`` says
+    the network mode the scores see with those options, recorded in score files (see :meth:`mode_of`).
     """
 
     name: str
@@ -49,6 +50,7 @@ class ScoreMethod:
     derive: Callable[..., np.ndarray] | None = None
     min_epochs: int = 1
     window: str | None = None
+    mode: Callable[..., str] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -78,6 +80,13 @@ class ScoreMethod:
             raise ValueError(f"score {self.name!r} takes no option {', '.join(unknown)}; its options: "
                              f"{', '.join(valid) or 'none'}")
 
+    def mode_of(self, options: dict[str, Any]) -> str:
+        """The network mode the scores see with ``options``: the score's ``mode``, else ``"train"`` for training
+        scores (counted on training steps) and ``"eval"`` for the others."""
+        if self.mode is not None:
+            return self.mode(**options)
+        return "train" if self.kind == "training" else "eval"
+
     def epochs_needed(self, options: dict[str, Any]) -> int:
         """The number of recorded epochs this score needs with ``options``."""
         return int(options.get(self.window, self.min_epochs)) if self.window else self.min_epochs
@@ -103,7 +112,8 @@ SCORES: dict[str, ScoreMethod] = {
     m.name: m
     for m in (
         ScoreMethod("el2n", "model", "||softmax(f(x)) - onehot(y)||_2", el2n),
-        ScoreMethod("grand", "model", "exact per-example loss-gradient norm over all parameters", grand),
+        ScoreMethod("grand", "model", "exact per-example loss-gradient norm over all parameters (option "
+                    "batchnorm: running or batch statistics)", grand, mode=grand_mode),
         ScoreMethod("grand_last_layer", "model", "loss-gradient norm over the last layer only", grand_last_layer),
         ScoreMethod("forgetting", "training", "forgetting events during training (inf: never learned)",
                     accumulator=ForgettingCounter, feed=feed_forgetting),

@@ -95,6 +95,7 @@ class ScoreRuns:
         time_unit: ``"init"``, ``"epoch"`` or ``"step"``; ``time_value``: the epoch or step (0 for init).
         train_config: the training configuration (as a dict) of the first run, with ``stop_at`` set to the time
             point (run r differs only by ``seed = seeds[r]``), or None at initialization.
+        mode: the network mode the scores saw (the registry's ``mode_of(options)``); None: the method's default.
     """
 
     method: str
@@ -103,6 +104,7 @@ class ScoreRuns:
     time_unit: str
     time_value: int
     train_config: dict | None = None
+    mode: str | None = None
 
     @property
     def mean(self) -> np.ndarray:
@@ -174,7 +176,7 @@ def score_runs(
                 for seed in _bar(seeds, f"{method} ({time_label(unit, value)})", progress)]
     describe = getattr(train_fn, "describe", None)
     schedule = describe(seed0, value) if unit != "init" and describe is not None else None
-    return ScoreRuns(method, np.stack(rows).astype(np.float64), seeds, unit, value, schedule)
+    return ScoreRuns(method, np.stack(rows).astype(np.float64), seeds, unit, value, schedule, spec.mode_of(options))
 
 
 def _bar(seeds: tuple[int, ...], desc: str, progress: bool):
