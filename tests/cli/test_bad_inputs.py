@@ -352,6 +352,16 @@ SCORE_CASES = [
     Case("score lr nan", lambda f: [*SCORE, "--lr", "nan", "--out", f.path("s.npz")], "finite"),
 ]
 
+EMBED = ["embed", *DIGITS, "--epoch", "0", "--out"]
+
+EMBED_CASES = [
+    Case("embed out not npy", lambda f: [*EMBED, f.path("e.csv")], "must name a .npy"),
+    Case("embed out is a folder", lambda f: [*EMBED, f.folder("e.npy")], "is a folder"),
+    Case("embed no time", lambda f: ["embed", *DIGITS, "--out", f.path("e.npy")], "give a time point"),
+    Case("embed unknown layer", lambda f: ["embed", *DIGITS, "--epoch", "1", "--layer", "nope", "--out",
+                                           f.path("e.npy")], "unknown layer 'nope'"),
+]
+
 SELECT = ["select", "--keep", "0.5", "--out"]
 
 
@@ -553,7 +563,7 @@ def _empty_sqlite(f: Files) -> str:
 
 
 BY_COMMAND = {
-    "train": TRAIN_CASES, "score": SCORE_CASES, "select": SELECT_CASES, "compare": COMPARE_CASES,
+    "train": TRAIN_CASES, "score": SCORE_CASES, "embed": EMBED_CASES, "select": SELECT_CASES, "compare": COMPARE_CASES,
     "noise-report": NOISE_CASES, "dynamics": DYNAMICS_CASES, "sweep": SWEEP_CASES, "plot": PLOT_CASES,
     "report": REPORT_CASES, "export": EXPORT_CASES, "list": LIST_CASES, "recipes": RECIPES_CASES, "demo": DEMO_CASES,
 }
