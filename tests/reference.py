@@ -679,3 +679,25 @@ def loop_batch_statistics_grad_norms(model, x, y, batch_size: int) -> list[float
             total = sum(float((p.grad.double() ** 2).sum()) for p in copied.parameters() if p.grad is not None)
             norms.append(total**0.5)
     return norms
+
+
+def naive_stale_losses(model, x, y, trained: dict) -> tuple[list[float], int]:
+    """The pruner's losses after a partial scoring pass: ``trained`` maps the positions trained on since the last
+    checkpoint to their training-batch loss, which they keep; every other example gets its cross-entropy under
+    ``model`` in evaluation mode, one example at a time. Returns the N losses and how many examples were forwarded."""
+    fresh = loop_cross_entropy(model, x, y)
+    return [trained[i] if i in trained else fresh[i] for i in range(len(y))], len(y) - len(trained)
+
+
+def naive_time_to_accuracy(curves, full_curves, tolerance: float) -> tuple[list[float], list[float]]:
+    """Per seed: the wall-clock ratio to full data's and the time to target over full data's total (NaN if never).
+
+    ``curves`` and ``full_curves`` hold one list per seed of ``(cumulative seconds, accuracy %)`` pairs, the last
+    pair the run's end; the target is the mean of the full runs' last accuracies minus ``tolerance``."""
+    target = sum(c[-1][1] for c in full_curves) / len(full_curves) - tolerance
+    ratios, times = [], []
+    for curve, full in zip(curves, full_curves):
+        total = full[-1][0]
+        ratios.append(curve[-1][0] / total)
+        times.append(next((s / total for s, a in curve if a >= target), float("nan")))
+    return ratios, times

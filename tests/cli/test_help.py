@@ -77,7 +77,7 @@ def test_the_light_names_match_the_registries():
     from datadiet.scores.runs import recorded_scores
     from datadiet.selection import list_rules
     from datadiet.training.config import PRECISIONS
-    from datadiet.training.dynamic_pruning import SCORE_SOURCES
+    from datadiet.dynamic.scoring import SCORE_SOURCES
 
     assert names.DATASETS == tuple(list_datasets())
     assert names.MODELS == tuple(list_models())

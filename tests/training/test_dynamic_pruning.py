@@ -10,6 +10,7 @@ import datadiet.training.trainer as trainer
 from datadiet.callbacks import BatchResult, Callback
 from datadiet.dynamic import DynamicPruner
 from datadiet.training import DynamicPruningCallback, TrainConfig, train
+from reference import naive_stale_losses
 
 
 def ucb_pruner(data, **kwargs) -> DynamicPruner:
@@ -42,6 +43,37 @@ def test_batch_mode_feeds_training_losses(blobs, tiny_mlp):
     assert torch.equal(callback.pruner.tracker.latest[positions], losses)
 
 
+def _feed(callback, positions, losses):
+    y = callback.data.y[positions]
+    callback.on_batch_end(BatchResult(positions, torch.zeros(len(positions), 3), y, losses[positions], 0, 0))
+
+
+def test_stale_mode_scores_only_the_examples_not_trained_on_since_the_last_checkpoint(blobs, tiny_mlp):
+    model, n = tiny_mlp(), len(blobs)
+    callback = DynamicPruningCallback(ucb_pruner(blobs), blobs, score_source="stale")
+    batch_losses = torch.rand(n) + 5.0  # far from any loss of the model: a mix-up would show
+    _feed(callback, callback.on_epoch_start(0, model), batch_losses)  # the warm-up trains on all n
+    selected = callback.on_epoch_start(1, model)  # checkpoint: every example has a fresh training loss
+    assert callback.scoring_forward == 0 and len(selected) == 24
+    assert torch.equal(callback.pruner.tracker.latest, batch_losses)
+    _feed(callback, selected, batch_losses)
+    _feed(callback, callback.on_epoch_start(2, model), batch_losses)  # same selection: no checkpoint at epoch 2
+    callback.on_epoch_start(3, model)  # checkpoint: the 72 examples not trained on are scored
+    trained = {int(i): float(batch_losses[i]) for i in selected}
+    expected, forwarded = naive_stale_losses(model, blobs.x, blobs.y, trained)
+    assert callback.scoring_forward == forwarded == n - 24
+    assert torch.allclose(callback.pruner.tracker.latest, torch.tensor(expected), atol=1e-6)
+
+
+def test_stale_mode_without_warm_up_scores_everything_first(blobs, tiny_mlp):
+    model, n = tiny_mlp(), len(blobs)
+    callback = DynamicPruningCallback(ucb_pruner(blobs, warmup_epochs=0), blobs, score_source="stale")
+    selected = callback.on_epoch_start(0, model)
+    expected, forwarded = naive_stale_losses(model, blobs.x, blobs.y, {})
+    assert callback.scoring_forward == forwarded == n and len(selected) == 24
+    assert torch.allclose(callback.pruner.tracker.latest, torch.tensor(expected), atol=1e-6)
+
+
 def test_infobatch_weights_and_state_round_trip(blobs, tiny_mlp):
     pruner = DynamicPruner(len(blobs), policy="infobatch", period=1, epochs=8)
     callback = DynamicPruningCallback(pruner, blobs, score_source="batch")
@@ -56,7 +88,7 @@ def test_infobatch_weights_and_state_round_trip(blobs, tiny_mlp):
 
 
 def test_bad_arguments(blobs):
-    with pytest.raises(ValueError, match="valid: pass, batch"):
+    with pytest.raises(ValueError, match="valid: pass, batch, stale"):
         DynamicPruningCallback(ucb_pruner(blobs), blobs, score_source="epoch")
     with pytest.raises(ValueError, match="built for"):
         DynamicPruningCallback(DynamicPruner(5, policy="random", keep=0.5, period=1, class_balanced=False), blobs)
@@ -71,6 +103,15 @@ def test_trainer_runs_with_the_callback(blobs, tiny_mlp, tmp_path):
     assert result.metrics["scoring_forward"] == 2 * n  # checkpoints at epochs 1 and 3
     assert [h["scoring_forward"] for h in result.history] == [0, n, n, 2 * n, 2 * n]  # log.jsonl, epoch by epoch
     assert callback.pruner.num_checkpoints == 2
+
+
+def test_trainer_runs_with_stale_scoring(blobs, tiny_mlp, tmp_path):
+    n, epochs = len(blobs), 5
+    callback = DynamicPruningCallback(ucb_pruner(blobs, epochs=epochs), blobs, score_source="stale")
+    config = TrainConfig(epochs=epochs, batch_size=16, lr=0.05, progress=False)
+    result = train(tiny_mlp(), blobs, config, callbacks=[callback], out_dir=tmp_path, device="cpu")
+    assert [h["examples"] for h in result.history] == [n, 24, 24, 24, 24]
+    assert [h["scoring_forward"] for h in result.history] == [0, 0, 0, n - 24, n - 24]  # after warm-up, 72 stale
 
 
 def test_epoch_lengths_are_the_pruners(blobs):

@@ -25,7 +25,8 @@ def add_dynamic_options(parser: argparse.ArgumentParser) -> None:
                    "infobatch: 1)")
     g.add_argument("--score-source", choices=SCORE_SOURCES,
                    help="pass (default): a scoring pass over all data at each checkpoint (the paper); batch "
-                   "(infobatch's default): the training losses")
+                   "(infobatch's default): the training losses; stale: the training losses and a pass over only "
+                   "the examples not trained on since the last checkpoint")
     g.add_argument("--policy-options", metavar="JSON",
                    help='policy hyper-parameters, e.g. \'{"alpha": 0.8, "c": 1.0}\'')
     g.add_argument("--paper-faithful", action="store_true",

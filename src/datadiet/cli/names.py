@@ -47,8 +47,8 @@ RULES = (
 """``datadiet.selection.list_rules()``."""
 POLICIES = ("random", "uncertainty", "uncertainty-ema", "egreedy", "ucb", "infobatch")
 """``datadiet.dynamic.POLICIES``."""
-SCORE_SOURCES = ("pass", "batch")
-"""``datadiet.training.dynamic_pruning.SCORE_SOURCES``."""
+SCORE_SOURCES = ("pass", "batch", "stale")
+"""``datadiet.dynamic.scoring.SCORE_SOURCES``."""
 EXECUTORS = ("local", "ray")
 """``datadiet.experiments.executors.EXECUTORS``."""
 EXPORT_FORMATS = ("csv", "parquet")

@@ -208,6 +208,11 @@ class DynamicPruner(Sampler[int]):
             raise ValueError(f"indices must be positions in [0, {self.num_examples})")
         self.tracker.observe(indices, losses)
 
+    def stale_positions(self) -> torch.Tensor:
+        """Positions ``(m,)`` not given to :meth:`update` since the last checkpoint, in increasing order: what a
+        partial scoring pass (``score_source="stale"``) forwards before the next selection."""
+        return (~self.tracker.pending).nonzero().squeeze(1)
+
     def needs_scores(self, epoch: int) -> bool:
         """True if ``set_epoch(epoch)`` will make a selection that uses scores (run the scoring pass first)."""
         checkpoint = self.schedule.checkpoint_of(epoch)

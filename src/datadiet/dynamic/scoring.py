@@ -6,6 +6,11 @@ un-augmented inputs; its training mode is restored afterwards. **High loss = unc
 batches), streamed batch by batch. Inside a torch.distributed process group of R processes, each rank scores every
 R-th example and the scores are all-gathered, so every rank returns all N losses at 1/R of the cost (a
 ``DataLoader`` is read whole by every rank, as it was built).
+
+A partial pass (``enter_epoch(..., stale_only=True)``, a training loop's ``score_source="stale"``) forwards only the
+examples the pruner has not seen in a training batch since its last checkpoint; those it trained on keep the loss
+of their training batch. At keep 0.3 that is 0.7 N examples per checkpoint, and none at the checkpoint after a
+warm-up epoch on all data. One process only (a process group would first have to merge what each rank trained on).
 """
 
 from __future__ import annotations
@@ -23,7 +28,22 @@ from datadiet.dynamic.distributed import all_gather_scores, is_distributed, repl
 from datadiet.dynamic.pruner import DynamicPruner
 from datadiet.inference import Device, eval_mode, forward_batch_size, model_device
 
-__all__ = ["enter_epoch", "scoring_pass", "scoring_positions"]
+__all__ = ["SCORE_SOURCES", "enter_epoch", "learns_from_batches", "scores_by_pass", "scoring_pass", "scoring_positions"]
+
+SCORE_SOURCES = ("pass", "batch", "stale")
+"""Where a pruner's losses come from: a scoring pass over all examples at each checkpoint (``"pass"``, paper 2's
+rule), the training batches (``"batch"``, InfoBatch's), or both, the pass over the stale examples only
+(``"stale"``)."""
+
+
+def scores_by_pass(source: str) -> bool:
+    """True if ``source`` runs scoring passes at checkpoints (over all examples, or the stale ones)."""
+    return source in ("pass", "stale")
+
+
+def learns_from_batches(source: str) -> bool:
+    """True if ``source`` feeds the pruner the training batches' losses."""
+    return source in ("batch", "stale")
 
 
 def scoring_positions(n: int) -> torch.Tensor:
@@ -33,17 +53,22 @@ def scoring_positions(n: int) -> torch.Tensor:
     return torch.arange(rank, per_rank * world, world) % n
 
 
-def scoring_pass(model: nn.Module, data: Data, *, batch_size: int | None = None, device: Device = None) -> torch.Tensor:
-    """Per-example cross-entropy of ``model`` on all of ``data``, shape ``(N,)``, float32, on the CPU.
+def scoring_pass(model: nn.Module, data: Data, *, batch_size: int | None = None, device: Device = None,
+                 only: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-example cross-entropy of ``model`` on all of ``data``, shape ``(N,)``, float32, on the CPU; with ``only``
+    (positions ``(m,)``, one process, not a ``DataLoader``) on those examples alone, shape ``(m,)``.
 
     ``device`` defaults to the model's, ``batch_size`` to :func:`~datadiet.inference.forward_batch_size`'s.
-    Number of examples this process forwards: ``len(scoring_positions(N))``.
+    Number of examples this process forwards: ``len(scoring_positions(N))`` (``m`` with ``only``).
     """
     device = model_device(model, device)
     batch_size = forward_batch_size(batch_size, device)
     n = num_examples(data)
     source = data.data if isinstance(data, DictBatches) else data
-    positions = scoring_positions(n) if is_distributed() and not isinstance(source, DataLoader) else None
+    if only is not None and is_distributed():
+        raise ValueError("a partial scoring pass (score_source='stale') runs in one process; under torch.distributed "
+                         "use score_source='pass' or 'batch'")
+    positions = scoring_positions(n) if is_distributed() and not isinstance(source, DataLoader) else only
     with torch.inference_mode(), eval_mode(model):
         forward = Forward(model, device)
 
@@ -57,19 +82,28 @@ def scoring_pass(model: nn.Module, data: Data, *, batch_size: int | None = None,
             mine = torch.cat([losses(batch, b == 0) for b, batch in enumerate(batches)])
     if positions is None:
         return everything.float()  # a float32 copy made outside inference mode: an ordinary tensor
+    if only is not None:
+        return mine.clone()  # an ordinary tensor, made outside inference mode
     return all_gather_scores(mine.clone(), positions, n)
 
 
 def enter_epoch(pruner: DynamicPruner, epoch: int, model: nn.Module, data: Data | None, *,
-                batch_size: int | None = None, device: Device = None) -> int:
+                batch_size: int | None = None, device: Device = None, stale_only: bool = False) -> int:
     """Enter ``epoch`` of ``pruner``, after a scoring pass over ``data`` if the epoch's selection needs one.
 
-    ``data`` None: no scoring pass (the pruner is fed training-batch losses instead). Returns the number of
-    examples this process forwarded for scoring (0 without a pass). Every training loop that drives the pruner
-    (datadiet's trainer, the Lightning and Hugging Face callbacks) enters its epochs through this.
+    ``data`` None: no scoring pass (the pruner is fed training-batch losses instead). ``stale_only``: the pass
+    covers only the examples not given to :meth:`~DynamicPruner.update` since the last checkpoint
+    (:meth:`~DynamicPruner.stale_positions`). Returns the number of examples this process forwarded for scoring (0
+    without a pass). Every training loop that drives the pruner (datadiet's trainer, the Lightning and Hugging Face
+    callbacks) enters its epochs through this.
     """
     forwarded = 0
-    if data is not None and pruner.needs_scores(epoch):
+    if data is not None and pruner.needs_scores(epoch) and stale_only:
+        stale = pruner.stale_positions()
+        if len(stale):
+            pruner.update(stale, scoring_pass(model, data, batch_size=batch_size, device=device, only=stale))
+        forwarded = len(stale)
+    elif data is not None and pruner.needs_scores(epoch):
         pruner.score_all(scoring_pass(model, data, batch_size=batch_size, device=device))
         forwarded = len(scoring_positions(pruner.num_examples))
     pruner.set_epoch(epoch)

@@ -33,8 +33,8 @@ def check_pruning_options(pruner: DynamicPruner, score_source: str | None, score
     if not isinstance(pruner, DynamicPruner):
         raise ValueError(f"pruner must be a DynamicPruner, got {type(pruner).__name__}")
     score_source = resolve_score_source(pruner, score_source)
-    if score_source == "pass" and pruner.policy.needs_scores and score_data is None:
-        raise ValueError(f"policy {pruner.policy.name!r} with score_source='pass' scores every example at each "
+    if score_source in ("pass", "stale") and pruner.policy.needs_scores and score_data is None:
+        raise ValueError(f"policy {pruner.policy.name!r} with score_source={score_source!r} scores examples at each "
                          "checkpoint: pass score_data=<the training set> (anything scoring_pass takes), or "
                          f"score_source='batch' to rank by {losses_from}")
     return score_source

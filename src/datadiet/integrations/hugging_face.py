@@ -58,7 +58,7 @@ from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data, WithPositions
 from datadiet.data.model_calls import logits_of
 from datadiet.dynamic.distributed import is_distributed
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.dynamic.scoring import enter_epoch
+from datadiet.dynamic.scoring import enter_epoch, learns_from_batches, scores_by_pass
 from datadiet.integrations import check_pruning_options, gather_result
 
 __all__ = ["AccumulatorCallback", "DynamicPruningCallback", "PerExampleTrainer"]
@@ -97,13 +97,14 @@ class DynamicPruningCallback(TrainerCallback):
         self.epoch = 0
 
     def on_epoch_begin(self, args, state, control, model=None, **kwargs) -> None:
-        data = self.score_data if self.score_source == "pass" else None
-        self.scoring_forward += enter_epoch(self.pruner, self.epoch, model, data, batch_size=self.batch_size)
+        data = self.score_data if scores_by_pass(self.score_source) else None
+        self.scoring_forward += enter_epoch(self.pruner, self.epoch, model, data, batch_size=self.batch_size,
+                                            stale_only=self.score_source == "stale")
 
     def on_batch_end(self, result: BatchResult) -> None:
         """Count the batch, and with ``score_source="batch"`` give its losses to the pruner."""
         self.samples_trained += len(result.positions)
-        if self.score_source == "batch":
+        if learns_from_batches(self.score_source):
             self.pruner.update(result.positions, result.losses.cpu())
 
     def on_epoch_end(self, args, state, control, **kwargs) -> None:

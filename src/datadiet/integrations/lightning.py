@@ -60,7 +60,7 @@ from datadiet.callbacks import Accumulator, BatchResult
 from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data
 from datadiet.dynamic.distributed import is_distributed
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.dynamic.scoring import enter_epoch
+from datadiet.dynamic.scoring import enter_epoch, learns_from_batches, scores_by_pass
 from datadiet.integrations import check_pruning_options, gather_result
 
 __all__ = ["AccumulatorCallback", "DynamicPruningCallback", "batch_result", "per_example_losses",
@@ -133,7 +133,7 @@ class DynamicPruningCallback(pl.Callback):
                            batch_idx: int) -> None:
         positions, labels = positions_and_labels(batch)
         self.samples_trained += len(positions)
-        if self.score_source == "batch":
+        if learns_from_batches(self.score_source):
             self.pruner.update(positions, per_example_losses(outputs, labels).cpu())
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -143,8 +143,9 @@ class DynamicPruningCallback(pl.Callback):
 
     def _enter(self, epoch: int, model: pl.LightningModule) -> None:
         """Score at a checkpoint that needs it, then make ``epoch``'s selection (every rank, in step)."""
-        data = self.score_data if self.score_source == "pass" else None
-        self.scoring_forward += enter_epoch(self.pruner, epoch, model, data, batch_size=self.batch_size)
+        data = self.score_data if scores_by_pass(self.score_source) else None
+        self.scoring_forward += enter_epoch(self.pruner, epoch, model, data, batch_size=self.batch_size,
+                                            stale_only=self.score_source == "stale")
 
     def state_dict(self) -> dict:
         return {"pruner": self.pruner.state_dict(), "samples_trained": self.samples_trained,

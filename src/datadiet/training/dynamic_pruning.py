@@ -4,8 +4,9 @@
 each checkpoint inside ``on_epoch_start``, which the trainer times as scoring; ``scoring_forward`` counts the
 examples this process forwarded for it. ``score_source="batch"`` feeds the training batches' per-example losses
 instead: no extra pass, but examples outside the current selection keep the loss they had when last trained on
-(InfoBatch's rule and its default). :func:`resolve_score_source` gives every callback that drives a pruner the
-policy's default.
+(InfoBatch's rule and its default). ``score_source="stale"`` does both: the training batches' losses, and at each
+checkpoint a pass over only the examples not trained on since the last one (see :mod:`datadiet.dynamic.scoring`).
+:func:`resolve_score_source` gives every callback that drives a pruner the policy's default.
 ``epoch_length`` tells the trainer how many positions an epoch will have, so its step count is known ahead.
 """
 
@@ -18,12 +19,12 @@ from torch.utils.data import TensorDataset
 from datadiet.callbacks import BatchResult, Callback
 from datadiet.data.dataset import IndexedDataset
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.dynamic.scoring import enter_epoch
+from datadiet.dynamic.scoring import SCORE_SOURCES, enter_epoch, learns_from_batches, scores_by_pass
 from datadiet.inference import Device
 
-__all__ = ["DynamicPruningCallback", "SCORE_SOURCES", "resolve_score_source"]
+__all__ = ["DynamicPruningCallback", "SCORE_SOURCES", "learns_from_batches", "resolve_score_source", "scores_by_pass"]
 
-SCORE_SOURCES = ("pass", "batch")
+
 
 
 def resolve_score_source(pruner: DynamicPruner, score_source: str | None) -> str:
@@ -60,9 +61,9 @@ class DynamicPruningCallback(Callback):
 
     def on_epoch_start(self, epoch: int, model: nn.Module) -> torch.Tensor:
         """Score at checkpoints (``score_source="pass"``), then return this epoch's positions ``(m,)``, int64."""
-        data = self.data if self.score_source == "pass" else None
+        data = self.data if scores_by_pass(self.score_source) else None
         self.scoring_forward += enter_epoch(self.pruner, epoch, model, data, batch_size=self.batch_size,
-                                            device=self.device)
+                                            device=self.device, stale_only=self.score_source == "stale")
         return self.pruner.epoch_positions()
 
     def epoch_length(self, epoch: int) -> int:
@@ -77,7 +78,7 @@ class DynamicPruningCallback(Callback):
         return self.pruner.selection
 
     def on_batch_end(self, batch: BatchResult) -> None:
-        if self.score_source == "batch":
+        if learns_from_batches(self.score_source):
             self.pruner.update(batch.positions, batch.losses)
 
     def loss_weights(self, positions: torch.Tensor) -> torch.Tensor | None:

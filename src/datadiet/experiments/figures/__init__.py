@@ -3,7 +3,8 @@
 Types (a recipe's ``[figures.NAME]`` tables, ``type = ...``; the ``[plot]`` table is the main ``curves``):
 ``curves`` (:mod:`.curves`), ``selection_counts`` (:mod:`.selection`), ``correlation``, ``stability``,
 ``noise`` and ``gallery`` (one module each), ``velocity`` and ``barrier`` (:mod:`.dynamics`),
-``accuracy_compute`` (:mod:`.compute`: accuracy with each method's total compute).
+``accuracy_compute`` (:mod:`.compute`: accuracy with each method's total compute), ``time_to_accuracy``
+(:mod:`.time_to_accuracy`: accuracy against wall-clock and the time to full data's accuracy).
 :func:`plot_experiment` writes them all.
 """
 

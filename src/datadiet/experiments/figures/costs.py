@@ -19,7 +19,7 @@ from datadiet.experiments.figures.base import Table
 from datadiet.experiments.results import Point
 from datadiet.selection import get_rule
 
-__all__ = ["COMPUTE", "FAMILIES", "Costed", "compute_table", "costed", "family", "run_compute"]
+__all__ = ["COMPUTE", "FAMILIES", "Costed", "compute_table", "costed", "family", "run_compute", "setting_key"]
 
 COMPUTE = {"wallclock": "wall-clock incl. scoring", "samples": "examples processed incl. scoring"}
 """The measures of a run's total compute, by name, with their description."""
@@ -65,18 +65,18 @@ def run_compute(metrics: dict[str, np.ndarray], measure: str) -> np.ndarray:
 def costed(points: list[Point], measure: str) -> list[Costed]:
     """``points`` (analysis points left out) with their accuracy and compute relative to full data."""
     points = [p for p in points if "test_accuracy" in p.metrics]
-    full = {_setting(p): float(run_compute(p.metrics, measure).mean()) for p in points if p.kind == "full"}
+    full = {setting_key(p): float(run_compute(p.metrics, measure).mean()) for p in points if p.kind == "full"}
     out = []
     for p in points:
         accuracy = 100.0 * p.metrics["test_accuracy"]
         compute = float(run_compute(p.metrics, measure).mean())
-        reference = full.get(_setting(p))
+        reference = full.get(setting_key(p))
         std = float(accuracy.std(ddof=1)) if len(accuracy) > 1 else 0.0
         out.append(Costed(p, float(accuracy.mean()), std, compute, compute / reference if reference else None))
     return out
 
 
-def _setting(p: Point) -> str:
+def setting_key(p: Point) -> str:
     """The point's data, network and schedule: its configuration without the method and ``keep``."""
     return json.dumps({k: v for k, v in p.config.items() if not k.startswith("method.") and k != "keep"},
                       sort_keys=True)

@@ -20,6 +20,7 @@ from datadiet.experiments.figures.gallery import GalleryFigure
 from datadiet.experiments.figures.noise import NoiseFigure
 from datadiet.experiments.figures.selection import SelectionCountsFigure
 from datadiet.experiments.figures.stability import StabilityFigure
+from datadiet.experiments.figures.time_to_accuracy import TimeToAccuracyFigure
 from datadiet.experiments.layout import FIGURES_DIR
 from datadiet.experiments.methods import ANALYSIS_KINDS, Method, single
 from datadiet.experiments.results import ExperimentResults
@@ -32,7 +33,8 @@ __all__ = [
 
 FIGURE_TYPES: dict[str, type[FigureType]] = {
     cls.type: cls for cls in (CurvesFigure, SelectionCountsFigure, CorrelationFigure, StabilityFigure, NoiseFigure,
-                              GalleryFigure, VelocityFigure, BarrierFigure, AccuracyComputeFigure)
+                              GalleryFigure, VelocityFigure, BarrierFigure, AccuracyComputeFigure,
+                              TimeToAccuracyFigure)
 }
 
 
