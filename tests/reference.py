@@ -62,7 +62,6 @@ def loop_grad_norms(model, x, y):
     For each example: ``model.zero_grad()``, ``cross_entropy(model(x_i), y_i).backward()``, then the square root of
     the sum of squared ``.grad`` over every parameter that received one. Returns a list of floats.
     """
-    import torch
     import torch.nn.functional as F
 
     model.eval()

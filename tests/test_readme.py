@@ -60,7 +60,8 @@ def test_the_library_examples_run_as_written():
         blocks = [blocks[0], blocks[2]]
     for block in blocks:
         exec(compile(block, "README.md", "exec"), namespace)
-    assert len(namespace["pruned_set"]) == 100 and namespace["schedule"].last_epoch == namespace["pruner"].total_steps(128)
+    assert len(namespace["pruned_set"]) == 100
+    assert namespace["schedule"].last_epoch == namespace["pruner"].total_steps(128)
 
 
 def _hugging_face() -> dict:

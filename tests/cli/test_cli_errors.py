@@ -97,7 +97,8 @@ def test_scores_of_another_dataset_are_refused(capsys, tmp_path, score_file):
 
 def test_select_by_rule_name_equals_its_shorthand(tmp_path, score_file):
     for name, argv in (("rule", ["--rule", "sliding_window", "--offset", "0.2"]), ("flag", ["--offset", "0.2"])):
-        assert main(["select", "--scores", str(score_file), "--keep", "0.3", *argv, "--out", str(tmp_path / f"{name}.npy")]) == 0
+        out = str(tmp_path / f"{name}.npy")
+        assert main(["select", "--scores", str(score_file), "--keep", "0.3", *argv, "--out", out]) == 0
     assert np.array_equal(np.load(tmp_path / "rule.npy"), np.load(tmp_path / "flag.npy"))
 
 

@@ -140,7 +140,7 @@ def test_model_rejects_the_input_width(score):
     """A 6-wide MLP on 5-wide inputs: torch's shape error, as one line naming what the model was given."""
     x, y = blob_dataset(n=12, dim=5).tensors
     for data in ((x, y), DataLoader(TensorDataset(x, y), batch_size=4)):
-        one_line_error(lambda: score(make_mlp(dim=6), data), "rejected", "expected")
+        one_line_error(lambda data=data: score(make_mlp(dim=6), data), "rejected", "expected")
 
 
 def test_model_rejects_dict_inputs(score):

@@ -37,7 +37,8 @@ def test_tensor_datasets_with_or_without_index(blobs):
 
 
 def test_unsupported_data_is_refused(blobs):
-    with pytest.raises(ValueError, match=r"cannot score a int: valid data is a pair \(x, y\) of tensors, a map-style Dataset"):
+    valid = r"cannot score a int: valid data is a pair \(x, y\) of tensors, a map-style Dataset"
+    with pytest.raises(ValueError, match=valid):
         scoring_pass(bn_model(), 42)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         scoring_pass(bn_model(), blobs, batch_size=0)

@@ -11,8 +11,9 @@ from datadiet.scores import score_runs
 from datadiet.training import trainer_fn
 
 EL2N_ONLY = {
-    "base": {"budget": "epochs", "epochs": 2, "seed": 0, "method": "el2n", "data": {"dataset": "digits", "per_class": 20},
-             "model": {"name": "mlp", "width": 0.25}, "train": {"batch_size": 64}},
+    "base": {"budget": "epochs", "epochs": 2, "seed": 0, "method": "el2n",
+             "data": {"dataset": "digits", "per_class": 20}, "model": {"name": "mlp", "width": 0.25},
+             "train": {"batch_size": 64}},
     "methods": {"el2n": {"kind": "static", "score": "el2n", "at": 1, "runs": 2}},
     "grid": {"seed": [0, 1], "keep": [0.5, 0.8]},
 }

@@ -26,7 +26,8 @@ EPOCHS, KEPT = 4, 900
 
 
 def run_ddp(fashion_dir: Path, out: Path, source: str) -> list[dict]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(WORKER.parent), os.environ.get("PYTHONPATH")]))}
+    path = os.pathsep.join(filter(None, [str(WORKER.parent), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
     done = subprocess.run([sys.executable, str(WORKER), str(fashion_dir), str(out), source], cwd=WORKER.parent,
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -33,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from datadiet.cli.score_cmd import _time_and_schedule
+    from datadiet.cli.options import time_and_schedule
     from datadiet.files import check_output_file
     from datadiet.selection import embed
     from datadiet.selection.embedding_file import save_embeddings
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--out must name a .npy embedding file, got {args.out!r}")
     check_output_file(args.out)
     check_output_file(args.out + ".json", "--out's description")
-    at, config = _time_and_schedule(args)
+    at, config = time_and_schedule(args)
     data = load_data(args).train
     device = args.device or default_device()
     model = build_model(args, data, args.seed).to(device)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "add_data_options", "load_data", "add_model_options", "build_model", "add_train_options", "train_config",
     "positive_int", "fraction", "finite_float", "positive_float", "non_negative_float", "device_name",
-    "check_figure_file",
+    "check_figure_file", "time_and_schedule",
 ]
 
 
@@ -152,3 +152,23 @@ def train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
         progress=not args.no_progress,
     )
     return TrainConfig(**{**values, **overrides})
+
+
+def time_and_schedule(args: argparse.Namespace) -> tuple[int | None, TrainConfig | None]:
+    """The time point of ``--epoch``/``--step`` and the training schedule the runs follow (None at initialization);
+    a schedule not given is the time point's."""
+    at = args.epoch if args.epoch is not None else args.step
+    if at is not None and at < 0:
+        raise ValueError(f"the time point must be >= 0, got {at}")
+    if at == 0:
+        return 0, None
+    if args.epochs is None and args.steps is None:
+        if at is None:
+            raise ValueError("give a time point (--epoch/--step T) or a schedule (--epochs/--steps N)")
+        if args.epoch is not None:
+            args.epochs = at
+        else:
+            args.steps = at
+    if (args.epoch is not None and args.steps is not None) or (args.step is not None and args.epochs is not None):
+        raise ValueError("the time point and the schedule must use the same unit (--epoch with --epochs)")
+    return at, train_config(args)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from datadiet.cli.names import RECORDED_SCORE_OPTIONS, RECORDED_SCORES, SCORES
 from datadiet.cli.options import (
-    add_data_options, add_model_options, add_train_options, build_model, load_data, train_config,
+    add_data_options, add_model_options, add_train_options, build_model, load_data, time_and_schedule,
 )
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--model is required to train (or derive a recorded score --from-recordings DIR)")
     if args.keep_probabilities and args.save_recordings is None:
         raise ValueError("--keep-probabilities is for saved recordings: give --save-recordings DIR too")
-    at, config = _time_and_schedule(args)
+    at, config = time_and_schedule(args)
     data = load_data(args).train
     device = args.device or default_device()
     train_fn = trainer_fn(data, config, device=device) if config is not None else None
@@ -203,22 +203,3 @@ def _fill_training_defaults(args: argparse.Namespace) -> None:
     for dest, value in args.training_defaults.items():
         if getattr(args, dest) is None:
             setattr(args, dest, value)
-
-
-def _time_and_schedule(args: argparse.Namespace):
-    """The time point and the training schedule the runs follow (None at initialization)."""
-    at = args.epoch if args.epoch is not None else args.step
-    if at is not None and at < 0:
-        raise ValueError(f"the time point must be >= 0, got {at}")
-    if at == 0:
-        return 0, None
-    if args.epochs is None and args.steps is None:
-        if at is None:
-            raise ValueError("give a time point (--epoch/--step T) or a schedule (--epochs/--steps N)")
-        if args.epoch is not None:
-            args.epochs = at
-        else:
-            args.steps = at
-    if (args.epoch is not None and args.steps is not None) or (args.step is not None and args.epochs is not None):
-        raise ValueError("the time point and the schedule must use the same unit (--epoch with --epochs)")
-    return at, train_config(args)
