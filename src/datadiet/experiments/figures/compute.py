@@ -28,8 +28,10 @@ from matplotlib.lines import Line2D
 from datadiet.analysis.plotting import save_figure
 from datadiet.experiments.config import RunConfig
 from datadiet.experiments.figures.base import FigureInputs, FigureType, Rendered
-from datadiet.experiments.figures.costs import COMPUTE, FAMILIES, Costed, compute_table, costed, family
-from datadiet.experiments.methods import ANALYSIS_KINDS, Method
+from datadiet.experiments.figures.costs import (
+    COMPUTE, FAMILIES, Costed, check_against_full, compute_table, costed, family,
+)
+from datadiet.experiments.methods import Method
 
 __all__ = ["AccuracyComputeFigure"]
 
@@ -54,12 +56,7 @@ class AccuracyComputeFigure(FigureType):
 
     def check(self, where: str, runs: tuple[RunConfig, ...], methods: dict[str, list[Method]]) -> None:
         """The methods must be training methods some run uses, and full data among the runs (the reference)."""
-        used = {r.method.label for r in runs if r.method.kind not in ANALYSIS_KINDS}
-        unknown = [m for m in self.methods if m not in used]
-        if unknown:
-            raise ValueError(f"{where}.methods: no run uses {unknown[0]!r}; used: {', '.join(sorted(used))}")
-        if not any(r.method.kind == "full" for r in runs):
-            raise ValueError(f"{where}: compute is relative to full data; add a full-data method to the runs")
+        check_against_full(where, self.methods, runs, "compute")
 
     def render(self, inputs: FigureInputs, folder: Path) -> Rendered:
         points = costed(inputs.results.points("pruned", self.methods), self.compute)

@@ -15,11 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from datadiet.experiments.config import RunConfig
 from datadiet.experiments.figures.base import Table
+from datadiet.experiments.methods import ANALYSIS_KINDS
 from datadiet.experiments.results import Point
 from datadiet.selection import get_rule
 
-__all__ = ["COMPUTE", "FAMILIES", "Costed", "compute_table", "costed", "family", "run_compute", "setting_key"]
+__all__ = [
+    "COMPUTE", "FAMILIES", "Costed", "check_against_full", "compute_table", "costed", "family", "run_compute",
+    "setting_key",
+]
 
 COMPUTE = {"wallclock": "wall-clock incl. scoring", "samples": "examples processed incl. scoring"}
 """The measures of a run's total compute, by name, with their description."""
@@ -39,6 +44,17 @@ def family(method: dict) -> str:
     if method["rule"] == "ccs":
         return "coverage (CCS)"
     return "rules on embeddings" if "embeddings" in get_rule(method["rule"]).needs else "difficulty scores"
+
+
+def check_against_full(where: str, shown: tuple[str, ...], runs: tuple[RunConfig, ...], measure: str) -> None:
+    """Raise ``ValueError`` unless every ``shown`` label is a training method some run uses and full data is among
+    the runs (``measure``, what is relative to it, names it in the message)."""
+    used = {r.method.label for r in runs if r.method.kind not in ANALYSIS_KINDS}
+    unknown = [m for m in shown if m not in used]
+    if unknown:
+        raise ValueError(f"{where}.methods: no run uses {unknown[0]!r}; used: {', '.join(sorted(used))}")
+    if not any(r.method.kind == "full" for r in runs):
+        raise ValueError(f"{where}: {measure} is relative to full data; add a full-data method to the runs")
 
 
 @dataclass(frozen=True)

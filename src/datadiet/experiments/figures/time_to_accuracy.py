@@ -32,8 +32,8 @@ from matplotlib.figure import Figure
 from datadiet.analysis.plotting import save_figure
 from datadiet.experiments.config import RunConfig
 from datadiet.experiments.figures.base import FigureInputs, FigureType, Rendered, Table
-from datadiet.experiments.figures.costs import setting_key
-from datadiet.experiments.methods import ANALYSIS_KINDS, Method
+from datadiet.experiments.figures.costs import check_against_full, setting_key
+from datadiet.experiments.methods import Method
 from datadiet.experiments.results import Point
 
 __all__ = ["Timed", "TimeToAccuracyFigure", "read_curve", "time_table", "time_to_target", "timed_points"]
@@ -56,12 +56,7 @@ class TimeToAccuracyFigure(FigureType):
 
     def check(self, where: str, runs: tuple[RunConfig, ...], methods: dict[str, list[Method]]) -> None:
         """The methods must be training methods some run uses, and full data among the runs (the reference)."""
-        used = {r.method.label for r in runs if r.method.kind not in ANALYSIS_KINDS}
-        unknown = [m for m in self.methods if m not in used]
-        if unknown:
-            raise ValueError(f"{where}.methods: no run uses {unknown[0]!r}; used: {', '.join(sorted(used))}")
-        if not any(r.method.kind == "full" for r in runs):
-            raise ValueError(f"{where}: time to accuracy is relative to full data; add a full-data method to the runs")
+        check_against_full(where, self.methods, runs, "time to accuracy")
 
     def render(self, inputs: FigureInputs, folder: Path) -> Rendered:
         points = [p for p in inputs.results.points("pruned", self.methods) if "test_accuracy" in p.metrics]
