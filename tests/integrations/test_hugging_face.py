@@ -84,7 +84,7 @@ class Oracle(TrainerCallback):
             self.trained_at[(result.epoch, p)] = result.step
 
 
-@pytest.mark.parametrize("source", ["pass", "batch"])
+@pytest.mark.parametrize("source", ["pass", "batch", "stale"])
 def test_pruned_training_records_el2n(tmp_path, source):
     data = token_dataset()
     score_data = DictBatches(data, inputs=["input_ids", "attention_mask"], label="label")
@@ -99,7 +99,8 @@ def test_pruned_training_records_el2n(tmp_path, source):
     assert trainer.state.global_step == pruner.total_steps(BATCH) == trainer.planned_steps() == STEPS
     assert trainer.lr_scheduler.get_last_lr()[0] == 0.0  # the linear schedule ends exactly at the last step
     assert pruning.samples_trained == N + 3 * KEEP
-    assert pruning.scoring_forward == (3 * N if source == "pass" else 0)
+    # stale: nothing after the warm-up on all N, then the N - KEEP not trained on at each of the 2 later checkpoints
+    assert pruning.scoring_forward == {"pass": 3 * N, "batch": 0, "stale": 2 * (N - KEEP)}[source]
     assert sorted(oracle.epochs[0]["positions"]) == list(range(N))
     for epoch in oracle.epochs[1:]:
         assert sorted(epoch["positions"]) == epoch["selection"] and len(epoch["selection"]) == KEEP

@@ -73,7 +73,7 @@ def fit_ours(train_set, seed: int, source: str, config: TrainConfig):
     return net, pruner, result, counter, dynamics
 
 
-@pytest.mark.parametrize("source", ["batch", "pass"])
+@pytest.mark.parametrize("source", ["batch", "pass", "stale"])
 def test_pruned_fit_is_our_trainers_run(fashion, source):
     train_set, test_set = fashion
     constant = TrainConfig(epochs=EPOCHS, batch_size=BATCH, lr=LR, lr_milestones=(), precision="fp32",
@@ -82,7 +82,8 @@ def test_pruned_fit_is_our_trainers_run(fashion, source):
     our_net, our_pruner, result, our_counter, our_dynamics = fit_ours(train_set, 0, source, constant)
     assert torch.equal(pruner.counts, our_pruner.counts) and torch.equal(pruner.selection, our_pruner.selection)
     assert pruning.samples_trained == result.metrics["samples_forward"] == SAMPLES
-    assert pruning.scoring_forward == result.metrics["scoring_forward"] == (3 * 3000 if source == "pass" else 0)
+    passes = {"pass": 3 * 3000, "batch": 0, "stale": 2 * (3000 - 900)}  # stale: none right after the warm-up
+    assert pruning.scoring_forward == result.metrics["scoring_forward"] == passes[source]
     assert accuracy(net, test_set) == accuracy(our_net, test_set) > 0.6
     np.testing.assert_array_equal(counter.compute(), our_counter.compute())
     assert np.isinf(counter.compute()).any() and (counter.compute() > 0).any()  # a non-trivial count
