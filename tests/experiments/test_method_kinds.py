@@ -24,6 +24,9 @@ BASE = {
                            "mode": ["static", "dynamic"]}},
     "grid": {"method": ["table1"]},
 }
+SOMETIMES = {"methods": {"table1_sometimes": {"kind": "always_sometimes", "source": "ucb", "source_seeds": [0, 1],
+                                            "fill": "sometimes"}},
+             "grid": {"method": ["table1", "table1_sometimes"]}}
 N, K = 300, 150  # digits, 30 per class; keep 0.5 (the fitted always set must fit in K: it does at this seed)
 
 
@@ -37,10 +40,18 @@ def counts(out, row) -> np.ndarray:
     return np.load(out / "runs" / row.run_id / "selection_counts.npy")
 
 
+def test_the_dynamic_arm_fills_from_every_example_not_always_or_from_the_sometimes_set():
+    from datadiet.experiments.kinds.always_sometimes import fill_pool
+
+    groups = {"always": np.array([4, 0]), "sometimes": np.array([5, 1, 2]), "never": np.array([6, 3])}
+    assert fill_pool(groups, "rest").tolist() == [i for i in range(7) if i not in (0, 4)]  # METHODS: "the rest"
+    assert fill_pool(groups, "sometimes").tolist() == [1, 2, 5]
+
+
 def test_always_sometimes_runs_after_its_source_on_the_groups_of_the_fitted_mixture(tmp_path):
-    experiment = expand(BASE)
+    experiment = expand(merge(BASE, SOMETIMES))
     assert sorted((r.method.label, r.seed) for r in experiment.runs) == [  # the source runs join the sweep
-        ("table1", 0), ("table1", 0), ("ucb", 0), ("ucb", 1)]
+        ("table1", 0), ("table1", 0), ("table1_sometimes", 0), ("ucb", 0), ("ucb", 1)]
     summary = run_sweep(experiment, tmp_path, progress=False)
     assert not summary.failed
     rows = rows_by(tmp_path)
@@ -51,10 +62,12 @@ def test_always_sometimes_runs_after_its_source_on_the_groups_of_the_fitted_mixt
     saved = np.load(tmp_path / "runs" / row.run_id / "groups.npz")
     for name in ("always", "sometimes", "never"):
         np.testing.assert_array_equal(saved[name], groups[name])
-    c = counts(tmp_path, row)
-    assert (c[groups["always"]] == 3).all() and (c[groups["never"]] == 0).all() and c.sum() == 3 * K
+    c = counts(tmp_path, row)  # the paper's dynamic row: always, plus a fresh draw from all the rest
+    assert (c[groups["always"]] == 3).all() and c.sum() == 3 * K
     assert row.metrics["num_always"] == len(groups["always"]) and row.metrics["samples_seen"] == 3 * K
     assert len(set(np.unique(c[groups["sometimes"]]).tolist()) - {0, 3}) > 0  # a fresh draw at each checkpoint
+    only = counts(tmp_path, rows[("table1_sometimes", "dynamic", 0)])  # fill = "sometimes": never drawn
+    assert (only[groups["always"]] == 3).all() and (only[groups["never"]] == 0).all() and only.sum() == 3 * K
 
     # the paper's static row: the top k by the source runs' final checkpoint scores, the same at every checkpoint
     finals = [load_checkpoint_scores(d) for d in sources]

@@ -1,6 +1,7 @@
 """Table 1 of Raju et al.: train on the "always" examples plus part of the "sometimes" ones.
 
-The always set is kept at every checkpoint; the rest of the budget k is drawn uniformly from the sometimes set,
+The always set is kept at every checkpoint; the rest of the budget k is drawn uniformly from the sometimes set
+(any pool of positions disjoint from the always set: paper 2's dynamic row draws from every example not always),
 afresh at each checkpoint (``mode="dynamic"``, the table's dynamic row: from the pruner's per-checkpoint
 generator) or once for the whole run (``mode="static"``: the same draw at every checkpoint, from ``seed`` alone; the
 table's static row is another rule, the top k by the final checkpoint's scores:

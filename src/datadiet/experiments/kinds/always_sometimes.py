@@ -7,9 +7,10 @@ schedule (period, warm-up, final full-data epochs) on
 - ``mode = "static"``, the paper's static row: the top k by the source runs' **final checkpoint's scores** (the
   priority their last selection was made by, :mod:`datadiet.experiments.checkpoint_scores`, averaged over the
   source seeds), the same subset at every checkpoint; the source must rank by training losses;
-- ``mode = "dynamic"``: the **always** set plus a fresh uniform draw from the **sometimes** set at each checkpoint
-  filling the budget k; the sets come from the source runs' pooled selection counts fitted with the three-normal
-  mixture (``restarts`` starts) and are kept in the run's folder (``groups.npz``).
+- ``mode = "dynamic"``: the **always** set plus a fresh uniform draw from the **rest** (every example not always:
+  sometimes and never) at each checkpoint filling the budget k, as the paper's dynamic row; ``fill =
+  "sometimes"`` draws from the sometimes set alone. The sets come from the source runs' pooled selection counts
+  fitted with the integer-count mixture (``restarts`` starts) and are kept in the run's folder (``groups.npz``).
 """
 
 from __future__ import annotations
@@ -37,9 +38,18 @@ from datadiet.files import atomic_write
 if TYPE_CHECKING:
     from datadiet.experiments.methods import Method
 
-__all__ = ["AlwaysSometimesParams", "MODES"]
+__all__ = ["AlwaysSometimesParams", "FILLS", "MODES", "fill_pool"]
 
 MODES = ("static", "dynamic")
+FILLS = ("rest", "sometimes")
+
+
+def fill_pool(groups: dict[str, np.ndarray], fill: str) -> np.ndarray:
+    """Positions the dynamic arm fills its budget from, increasing: every example not in ``groups["always"]``
+    (``fill = "rest"``, the union of the sometimes and never sets) or ``groups["sometimes"]`` alone."""
+    if fill == "sometimes":
+        return np.sort(groups["sometimes"])
+    return np.sort(np.concatenate([groups["sometimes"], groups["never"]]))
 
 
 @dataclass(frozen=True)
@@ -48,12 +58,14 @@ class AlwaysSometimesParams(MethodParams):
 
     ``mode = "static"``: the top k by the source runs' final checkpoint scores (averaged over the runs), the same
     subset at every checkpoint (class-balanced if the source is). ``"dynamic"``: the always set plus ``k - |always|``
-    of the sometimes set drawn afresh at every checkpoint, the sets from the source runs' pooled selection counts
-    fitted with the three-normal mixture (``restarts`` starts).
+    examples drawn afresh at every checkpoint from the rest (``fill = "rest"``: sometimes and never) or from the
+    sometimes set alone (``fill = "sometimes"``), the sets from the source runs' pooled selection counts fitted with
+    the integer-count mixture (``restarts`` starts).
     """
 
     source: str
     mode: str = "dynamic"
+    fill: str = "rest"
     source_seeds: tuple[int, ...] = (0,)
     restarts: int = 8
     source_params: DynamicParams | None = field(default=None, init=False)
@@ -62,6 +74,8 @@ class AlwaysSometimesParams(MethodParams):
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r}; valid: {', '.join(MODES)}")
+        if self.fill not in FILLS:
+            raise ValueError(f"unknown fill {self.fill!r}; valid: {', '.join(FILLS)}")
         if not self.source_seeds or any(s < 0 for s in self.source_seeds):
             raise ValueError(f"source_seeds must be a non-empty list of seeds >= 0, got {list(self.source_seeds)}")
         at_least("restarts", self.restarts, 1)
@@ -107,7 +121,7 @@ class AlwaysSometimesParams(MethodParams):
             raise ValueError(f"the source runs counted {len(pooled.counts)} examples, the training set has "
                              f"{len(train)}")
         groups = pooled.groups()
-        policy = AlwaysPlusSometimes(torch.as_tensor(groups["always"]), torch.as_tensor(groups["sometimes"]),
+        policy = AlwaysPlusSometimes(torch.as_tensor(groups["always"]), torch.as_tensor(fill_pool(groups, self.fill)),
                                      mode="dynamic", seed=run.seed)
         source = self._source()
         pruner = source.pruner(len(train), keep=run.keep, seed=run.seed, epochs=run.train_epochs, labels=None,
