@@ -74,6 +74,16 @@ def test_stale_mode_without_warm_up_scores_everything_first(blobs, tiny_mlp):
     assert torch.allclose(callback.pruner.tracker.latest, torch.tensor(expected), atol=1e-6)
 
 
+def test_stale_mode_is_refused_under_a_process_group_before_training(blobs, tiny_mlp, monkeypatch):
+    import datadiet.dynamic.scoring as scoring
+
+    callback = DynamicPruningCallback(ucb_pruner(blobs), blobs, score_source="stale")
+    monkeypatch.setattr(scoring, "is_distributed", lambda: True)  # as inside a group of 2 processes
+    with pytest.raises(ValueError, match="score_source='stale' runs in one process"):
+        callback.on_epoch_start(0, tiny_mlp())
+    assert callback.pruner.epoch == 0 and callback.scoring_forward == 0
+
+
 def test_infobatch_weights_and_state_round_trip(blobs, tiny_mlp):
     pruner = DynamicPruner(len(blobs), policy="infobatch", period=1, epochs=8)
     callback = DynamicPruningCallback(pruner, blobs, score_source="batch")

@@ -97,6 +97,9 @@ def enter_epoch(pruner: DynamicPruner, epoch: int, model: nn.Module, data: Data 
     without a pass). Every training loop that drives the pruner (datadiet's trainer, the Lightning and Hugging Face
     callbacks) enters its epochs through this.
     """
+    if stale_only and is_distributed():  # refused at the first epoch, before any training
+        raise ValueError("score_source='stale' runs in one process (each rank trains on its own shard, so what is "
+                         "stale differs between ranks); under torch.distributed use score_source='pass' or 'batch'")
     forwarded = 0
     if data is not None and pruner.needs_scores(epoch) and stale_only:
         stale = pruner.stale_positions()
