@@ -7,7 +7,7 @@ batches), streamed batch by batch. Inside a torch.distributed process group of R
 R-th example and the scores are all-gathered, so every rank returns all N losses at 1/R of the cost (a
 ``DataLoader`` is read whole by every rank, as it was built).
 
-A partial pass (``enter_epoch(..., stale_only=True)``, a training loop's ``score_source="stale"``) forwards only the
+A partial pass (``enter_epoch(..., score_source="stale")``) forwards only the
 examples the pruner has not seen in a training batch since its last checkpoint; those it trained on keep the loss
 of their training batch. At keep 0.3 that is 0.7 N examples per checkpoint, and none at the checkpoint after a
 warm-up epoch on all data. One process only (a process group would first have to merge what each rank trained on).
@@ -28,7 +28,10 @@ from datadiet.dynamic.distributed import all_gather_scores, is_distributed, repl
 from datadiet.dynamic.pruner import DynamicPruner
 from datadiet.inference import Device, eval_mode, forward_batch_size, model_device
 
-__all__ = ["SCORE_SOURCES", "enter_epoch", "learns_from_batches", "scores_by_pass", "scoring_pass", "scoring_positions"]
+__all__ = [
+    "SCORE_SOURCES", "enter_epoch", "learns_from_batches", "resolve_score_source", "scores_by_pass", "scoring_pass",
+    "scoring_positions",
+]
 
 SCORE_SOURCES = ("pass", "batch", "stale")
 """Where a pruner's losses come from: a scoring pass over all examples at each checkpoint (``"pass"``, paper 2's
@@ -44,6 +47,21 @@ def scores_by_pass(source: str) -> bool:
 def learns_from_batches(source: str) -> bool:
     """True if ``source`` feeds the pruner the training batches' losses."""
     return source in ("batch", "stale")
+
+
+def resolve_score_source(pruner: DynamicPruner, score_source: str | None) -> str:
+    """``score_source``, or the pruner's policy's own when None (``"pass"``; InfoBatch: ``"batch"``); an unknown one
+    raises ``ValueError``."""
+    source = pruner.policy.default_score_source if score_source is None else score_source
+    if source not in SCORE_SOURCES:
+        raise ValueError(f"unknown score_source {source!r}; valid: {', '.join(SCORE_SOURCES)}")
+    return source
+
+
+def _refuse_partial_pass_in_a_group() -> None:
+    if is_distributed():
+        raise ValueError("score_source='stale' runs in one process (each rank trains on its own shard, so what is "
+                         "stale differs between ranks); under torch.distributed use score_source='pass' or 'batch'")
 
 
 def scoring_positions(n: int) -> torch.Tensor:
@@ -65,9 +83,8 @@ def scoring_pass(model: nn.Module, data: Data, *, batch_size: int | None = None,
     batch_size = forward_batch_size(batch_size, device)
     n = num_examples(data)
     source = data.data if isinstance(data, DictBatches) else data
-    if only is not None and is_distributed():
-        raise ValueError("a partial scoring pass (score_source='stale') runs in one process; under torch.distributed "
-                         "use score_source='pass' or 'batch'")
+    if only is not None:
+        _refuse_partial_pass_in_a_group()
     positions = scoring_positions(n) if is_distributed() and not isinstance(source, DataLoader) else only
     with torch.inference_mode(), eval_mode(model):
         forward = Forward(model, device)
@@ -88,26 +105,28 @@ def scoring_pass(model: nn.Module, data: Data, *, batch_size: int | None = None,
 
 
 def enter_epoch(pruner: DynamicPruner, epoch: int, model: nn.Module, data: Data | None, *,
-                batch_size: int | None = None, device: Device = None, stale_only: bool = False) -> int:
-    """Enter ``epoch`` of ``pruner``, after a scoring pass over ``data`` if the epoch's selection needs one.
+                batch_size: int | None = None, device: Device = None, score_source: str = "pass") -> int:
+    """Enter ``epoch`` of ``pruner``, after the scoring pass over ``data`` that ``score_source`` asks for if the
+    epoch's selection needs scores.
 
-    ``data`` None: no scoring pass (the pruner is fed training-batch losses instead). ``stale_only``: the pass
-    covers only the examples not given to :meth:`~DynamicPruner.update` since the last checkpoint
-    (:meth:`~DynamicPruner.stale_positions`). Returns the number of examples this process forwarded for scoring (0
-    without a pass). Every training loop that drives the pruner (datadiet's trainer, the Lightning and Hugging Face
-    callbacks) enters its epochs through this.
+    ``score_source`` (:data:`SCORE_SOURCES`): ``"pass"`` scores all of ``data``; ``"stale"`` only the examples not
+    given to :meth:`~DynamicPruner.update` since the last checkpoint (:meth:`~DynamicPruner.stale_positions`;
+    refused here, before any training, inside a process group); ``"batch"`` scores nothing (the pruner is fed
+    training-batch losses), as does ``data`` None. Returns the number of examples this process forwarded for
+    scoring (0 without a pass). Every training loop that drives the pruner (datadiet's trainer, the Lightning and
+    Hugging Face callbacks) enters its epochs through this.
     """
-    if stale_only and is_distributed():  # refused at the first epoch, before any training
-        raise ValueError("score_source='stale' runs in one process (each rank trains on its own shard, so what is "
-                         "stale differs between ranks); under torch.distributed use score_source='pass' or 'batch'")
+    if score_source == "stale":
+        _refuse_partial_pass_in_a_group()
     forwarded = 0
-    if data is not None and pruner.needs_scores(epoch) and stale_only:
-        stale = pruner.stale_positions()
-        if len(stale):
-            pruner.update(stale, scoring_pass(model, data, batch_size=batch_size, device=device, only=stale))
-        forwarded = len(stale)
-    elif data is not None and pruner.needs_scores(epoch):
-        pruner.score_all(scoring_pass(model, data, batch_size=batch_size, device=device))
-        forwarded = len(scoring_positions(pruner.num_examples))
+    if data is not None and scores_by_pass(score_source) and pruner.needs_scores(epoch):
+        if score_source == "stale":
+            stale = pruner.stale_positions()
+            if len(stale):
+                pruner.update(stale, scoring_pass(model, data, batch_size=batch_size, device=device, only=stale))
+            forwarded = len(stale)
+        else:
+            pruner.score_all(scoring_pass(model, data, batch_size=batch_size, device=device))
+            forwarded = len(scoring_positions(pruner.num_examples))
     pruner.set_epoch(epoch)
     return forwarded

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from datadiet.callbacks import BatchResult
 from datadiet.data.batches import Data
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.training.dynamic_pruning import resolve_score_source
+from datadiet.dynamic.scoring import resolve_score_source
 
 __all__ = ["check_pruning_options", "gather_result"]
 

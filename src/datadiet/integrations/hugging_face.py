@@ -58,7 +58,7 @@ from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data, WithPositions
 from datadiet.data.model_calls import logits_of
 from datadiet.dynamic.distributed import is_distributed
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.dynamic.scoring import enter_epoch, learns_from_batches, scores_by_pass
+from datadiet.dynamic.scoring import enter_epoch, learns_from_batches
 from datadiet.integrations import check_pruning_options, gather_result
 
 __all__ = ["AccumulatorCallback", "DynamicPruningCallback", "PerExampleTrainer"]
@@ -97,9 +97,8 @@ class DynamicPruningCallback(TrainerCallback):
         self.epoch = 0
 
     def on_epoch_begin(self, args, state, control, model=None, **kwargs) -> None:
-        data = self.score_data if scores_by_pass(self.score_source) else None
-        self.scoring_forward += enter_epoch(self.pruner, self.epoch, model, data, batch_size=self.batch_size,
-                                            stale_only=self.score_source == "stale")
+        self.scoring_forward += enter_epoch(self.pruner, self.epoch, model, self.score_data,
+                                            batch_size=self.batch_size, score_source=self.score_source)
 
     def on_batch_end(self, result: BatchResult) -> None:
         """Count the batch, and with ``score_source="batch"`` give its losses to the pruner."""

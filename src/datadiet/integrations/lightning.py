@@ -60,7 +60,7 @@ from datadiet.callbacks import Accumulator, BatchResult
 from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data
 from datadiet.dynamic.distributed import is_distributed
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.dynamic.scoring import enter_epoch, learns_from_batches, scores_by_pass
+from datadiet.dynamic.scoring import enter_epoch, learns_from_batches
 from datadiet.integrations import check_pruning_options, gather_result
 
 __all__ = ["AccumulatorCallback", "DynamicPruningCallback", "batch_result", "per_example_losses",
@@ -143,9 +143,8 @@ class DynamicPruningCallback(pl.Callback):
 
     def _enter(self, epoch: int, model: pl.LightningModule) -> None:
         """Score at a checkpoint that needs it, then make ``epoch``'s selection (every rank, in step)."""
-        data = self.score_data if scores_by_pass(self.score_source) else None
-        self.scoring_forward += enter_epoch(self.pruner, epoch, model, data, batch_size=self.batch_size,
-                                            stale_only=self.score_source == "stale")
+        self.scoring_forward += enter_epoch(self.pruner, epoch, model, self.score_data, batch_size=self.batch_size,
+                                            score_source=self.score_source)
 
     def state_dict(self) -> dict:
         return {"pruner": self.pruner.state_dict(), "samples_trained": self.samples_trained,

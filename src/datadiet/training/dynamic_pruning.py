@@ -19,21 +19,10 @@ from torch.utils.data import TensorDataset
 from datadiet.callbacks import BatchResult, Callback
 from datadiet.data.dataset import IndexedDataset
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.dynamic.scoring import SCORE_SOURCES, enter_epoch, learns_from_batches, scores_by_pass
+from datadiet.dynamic.scoring import SCORE_SOURCES, enter_epoch, learns_from_batches, resolve_score_source
 from datadiet.inference import Device
 
-__all__ = ["DynamicPruningCallback", "SCORE_SOURCES", "learns_from_batches", "resolve_score_source", "scores_by_pass"]
-
-
-
-
-def resolve_score_source(pruner: DynamicPruner, score_source: str | None) -> str:
-    """``score_source``, or the pruner's policy's own when None (``"pass"``; InfoBatch: ``"batch"``); an unknown one
-    raises ``ValueError``."""
-    source = pruner.policy.default_score_source if score_source is None else score_source
-    if source not in SCORE_SOURCES:
-        raise ValueError(f"unknown score_source {source!r}; valid: {', '.join(SCORE_SOURCES)}")
-    return source
+__all__ = ["DynamicPruningCallback", "SCORE_SOURCES", "resolve_score_source"]
 
 
 class DynamicPruningCallback(Callback):
@@ -61,9 +50,8 @@ class DynamicPruningCallback(Callback):
 
     def on_epoch_start(self, epoch: int, model: nn.Module) -> torch.Tensor:
         """Score at checkpoints (``score_source="pass"``), then return this epoch's positions ``(m,)``, int64."""
-        data = self.data if scores_by_pass(self.score_source) else None
-        self.scoring_forward += enter_epoch(self.pruner, epoch, model, data, batch_size=self.batch_size,
-                                            device=self.device, stale_only=self.score_source == "stale")
+        self.scoring_forward += enter_epoch(self.pruner, epoch, model, self.data, batch_size=self.batch_size,
+                                            device=self.device, score_source=self.score_source)
         return self.pruner.epoch_positions()
 
     def epoch_length(self, epoch: int) -> int:

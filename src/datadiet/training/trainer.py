@@ -44,9 +44,11 @@ from datadiet.training.evaluate import evaluate
 from datadiet.training.identity import check_same_run, run_identity
 from datadiet.training.schedule import lr_factor
 
-__all__ = ["TrainResult", "TrainingDiverged", "train"]
+__all__ = ["LOG_FILE", "TrainResult", "TrainingDiverged", "train"]
 
 CHECKPOINT = "checkpoint.pt"
+LOG_FILE = "log.jsonl"
+"""The run folder's log, one JSON line of metrics per epoch (cumulative costs, test accuracy when evaluated)."""
 
 
 @dataclass
@@ -305,7 +307,7 @@ class _Run:
         }
         save_checkpoint(out_dir / CHECKPOINT, state)
         text = _jsonl(self.history)
-        atomic_write(out_dir / "log.jsonl", lambda tmp: Path(tmp).write_text(text))
+        atomic_write(out_dir / LOG_FILE, lambda tmp: Path(tmp).write_text(text))
 
     def resume(self) -> None:
         """Continue from ``out_dir``'s checkpoint if there is one; it must come from a run with the same settings.

@@ -35,10 +35,9 @@ from datadiet.experiments.figures.base import FigureInputs, FigureType, Rendered
 from datadiet.experiments.figures.costs import check_against_full, setting_key
 from datadiet.experiments.methods import Method
 from datadiet.experiments.results import Point
+from datadiet.training.trainer import LOG_FILE
 
 __all__ = ["Timed", "TimeToAccuracyFigure", "read_curve", "time_table", "time_to_target", "timed_points"]
-
-LOG_FILE = "log.jsonl"
 
 
 @dataclass(frozen=True)
@@ -146,17 +145,16 @@ def time_table(timed: list[Timed], tolerance: float) -> Table:
     rows = []
     order = sorted(timed, key=lambda t: (t.point.kind != "full", t.point.keep is not None, -(1 - t.point.pruned),
                                          t.point.series))
-    full_mean = next((float(100 * t.point.metrics["test_accuracy"].mean()) for t in timed if t.point.kind == "full"),
-                     float("nan"))
     for t in order:
         if not t.ratios.size:
             continue
         accuracy = 100.0 * t.point.metrics["test_accuracy"]
-        std = float(accuracy.std(ddof=1)) if len(accuracy) > 1 else 0.0
+        full_mean = t.target + tolerance  # the mean final accuracy of full data on the same setting
         reached = t.to_target[~np.isnan(t.to_target)]
         to_target = f"{reached.mean():.2f}x" if reached.size else "never"
         kept = f"{1 - t.point.pruned:.2f}" + (" (own)" if t.point.keep is None else "")
-        rows.append([t.point.series, kept, f"{accuracy.mean():.2f} ± {std:.2f}", f"{accuracy.mean() - full_mean:+.2f}",
+        rows.append([t.point.series, kept, f"{accuracy.mean():.2f} ± {_std(accuracy):.2f}",
+                     f"{accuracy.mean() - full_mean:+.2f}",
                      f"{t.ratios.mean():.2f}x ± {_std(t.ratios):.2f}", f"{t.scoring.mean():.2f}x",
                      f"{to_target} ({reached.size}/{t.to_target.size})"])
     headers = ["method", "kept", "test accuracy (%)", "vs full", "wall-clock / full", "of which scoring",

@@ -144,7 +144,7 @@ class AlwaysSometimesParams(MethodParams):
 
     def estimated_epochs(self, run: RunConfig) -> float:
         """The source's schedule at this run's size; the policy needs no scoring pass."""
-        return pruned_epochs(self._source(), run, passes=False)
+        return pruned_epochs(self._source(), run, pass_share=0.0)
 
     def _source(self) -> DynamicParams:
         assert self.source_params is not None  # check() refuses a run whose source is not resolved

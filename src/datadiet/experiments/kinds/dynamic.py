@@ -37,7 +37,7 @@ from datadiet.experiments.kinds.base import MethodParams, Plan, PlanContext, epo
 from datadiet.experiments.kinds.static import StaticParams
 from datadiet.experiments.values import build, check_keys, field_values
 from datadiet.scores import get_score
-from datadiet.dynamic.scoring import SCORE_SOURCES, scores_by_pass
+from datadiet.dynamic.scoring import SCORE_SOURCES
 from datadiet.training.dynamic_pruning import DynamicPruningCallback
 
 if TYPE_CHECKING:
@@ -178,8 +178,8 @@ class DynamicParams(MethodParams):
         return with_pruner(plan, pruner, self.score_source, splits, context)
 
     def estimated_epochs(self, run: RunConfig) -> float:
-        share = 1.0 - run.keep if self.score_source == "stale" and run.keep is not None else 1.0
-        return pruned_epochs(self, run, passes=scores_by_pass(self.score_source), pass_share=share)
+        share = {"pass": 1.0, "batch": 0.0, "stale": 1.0 - (run.keep or 0.0)}[self.score_source]
+        return pruned_epochs(self, run, pass_share=share)
 
 
 def with_pruner(plan: Plan, pruner: DynamicPruner, source: str, splits: Splits, context: PlanContext) -> Plan:
@@ -192,16 +192,16 @@ def with_pruner(plan: Plan, pruner: DynamicPruner, source: str, splits: Splits, 
     return plan
 
 
-def pruned_epochs(params: DynamicParams, run: RunConfig, *, passes: bool, pass_share: float = 1.0) -> float:
+def pruned_epochs(params: DynamicParams, run: RunConfig, *, pass_share: float) -> float:
     """Estimated full-data epochs of a run on ``params``' schedule: its full-data epochs, ``keep`` per pruned
-    epoch (InfoBatch, which sets no size: ``1 - r / 2``), and the scoring passes at checkpoints if ``passes``, each
-    over ``pass_share`` of the examples (a pass over the stale ones: ``1 - keep``)."""
+    epoch (InfoBatch, which sets no size: ``1 - r / 2``), and a scoring pass at each checkpoint over ``pass_share``
+    of the examples (1 for a full pass, ``1 - keep`` for the stale ones, 0 for none)."""
     epochs = run.train_epochs
     pruner = params.pruner(1000, keep=run.keep, seed=0, epochs=epochs, labels=None)
     fraction = run.keep if run.keep is not None else 1 - params.options["r"] / 2
     schedule = pruner.schedule
     full = sum(schedule.is_full(e) for e in range(epochs))
-    count = len(schedule.checkpoints()) if passes and pruner.policy.needs_scores else 0
+    count = len(schedule.checkpoints()) if pass_share and pruner.policy.needs_scores else 0
     if count and params.init_scores is not None and schedule.warmup_epochs == 0:
         count -= 1
     return full + (epochs - full) * fraction + count * FORWARD_PASS * pass_share
