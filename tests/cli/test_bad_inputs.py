@@ -225,6 +225,8 @@ TRAIN_CASES = [
          "--period only applies with --dynamic"),
     Case("score source without dynamic", lambda f: [*TRAIN, "--score-source", "batch", "--out", f.path("r")],
          "--score-source only applies"),
+    Case("score source bogus", lambda f: [*TRAIN, "--dynamic", "ucb", "--keep", "0.3", "--score-source", "half",
+                                          "--out", f.path("r")], "invalid choice"),
     Case("paper-faithful without dynamic", lambda f: [*TRAIN, "--paper-faithful", "--out", f.path("r")],
          "--paper-faithful only applies"),
     Case("policy options not JSON", lambda f: [*TRAIN, "--dynamic", "ucb", "--keep", "0.3", "--policy-options",

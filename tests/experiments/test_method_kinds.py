@@ -179,6 +179,7 @@ def test_equal_samples_budget_stretches_the_epochs_and_the_schedule(tmp_path):
     ({"methods": {"x": {"kind": "random"}, "table1": {"source": "x"}}}, "'x' is of kind 'random', not 'dynamic'"),
     ({"methods": {"ib": {"kind": "dynamic", "policy": "infobatch"}, "table1": {"source": "ib"}}}, "sets its own size"),
     ({"methods": {"table1": {"mode": "sometimes"}}}, "unknown mode 'sometimes'; valid: static, dynamic"),
+    ({"methods": {"table1": {"fill": "never"}}}, "unknown fill 'never'; valid: rest, sometimes"),
     ({"methods": {"table1": {"source_seeds": []}}}, "source_seeds must be a non-empty list"),
     ({"methods": {"ucb": {"period": [1, 2]}}}, "method 'ucb' has 2 variants"),
     ({"base": {"budget": "steps"}}, 'set budget = "epochs" or "samples"'),
