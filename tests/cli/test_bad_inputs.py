@@ -350,6 +350,8 @@ SCORE_CASES = [
     Case("score from recordings with training options", lambda f: [
         "score", "--dataset", "digits", "--method", "aum", "--epochs", "3", "--from-recordings", f.folder("rec"),
         "--out", f.path("s.npz")], "drop --epochs"),
+    Case("score of the data with a network", lambda f: ["score", *DIGITS, "--method", "input_norm", "--out",
+                                                        f.path("s.npz")], "drop --model"),
     Case("score device bogus", lambda f: [*SCORE, "--device", "tpu9", "--out", f.path("s.npz")], "unknown device"),
     Case("score lr nan", lambda f: [*SCORE, "--lr", "nan", "--out", f.path("s.npz")], "finite"),
 ]

@@ -102,3 +102,16 @@ def test_recordings_of_another_dataset_are_refused(capsys, recorded, tmp_path):
     _fails_in_one_line(capsys, ["--dataset", "digits", "--per-class", "10", "--method", "aum", "--from-recordings",
                                 str(recorded / "recordings"), "--out", str(tmp_path / "out.npz")],
                        "seed0.npz was recorded on 'digits")
+
+
+def test_a_score_of_the_data_alone_needs_no_network(tmp_path):
+    """``input_norm`` from the command line without --model: the norms of the inputs, one run, no network."""
+    from datadiet.data import DataOptions, prepare
+    from datadiet.scores import input_norm
+
+    out = tmp_path / "norm.npz"
+    _score(*DATA, "--method", "input_norm", "--out", str(out))
+    scores = ScoreFile.load(out)
+    assert scores.model == "" and scores.runs.shape[0] == 1 and scores.time == "init"
+    train = prepare("digits", None, DataOptions(per_class=20)).train
+    np.testing.assert_allclose(scores.mean, input_norm(train), rtol=1e-6)

@@ -82,3 +82,18 @@ def test_ray_executor_on_a_local_ray(finished, tmp_path):
         ray.shutdown()
     assert not summary.failed and len(summary.finished) == 14
     assert results(tmp_path) == results(finished)
+
+
+def test_pool_workers_share_the_cores_in_blas_as_in_torch():
+    """A worker started with one thread has one BLAS / OpenMP thread, numpy's included (a worker with every
+    core would oversubscribe the machine with the other workers)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    from datadiet.experiments.executors import _start_worker
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker, initargs=(1, os.getpid())) as pool:
+        pools = pool.submit(threadpool_info).result(timeout=120)
+    assert pools and {p["num_threads"] for p in pools} == {1}

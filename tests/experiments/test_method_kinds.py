@@ -227,3 +227,35 @@ def test_a_recipe_selects_with_any_registered_rule_from_a_recorded_score(tmp_pat
     assert scores.method == "aum" and scores.time == "epoch 3"
     expected = select(scores.mean, 0.5, rule="ccs", beta=0.1, strata=4, seed=0)
     np.testing.assert_array_equal(subset, run.data.load().train.index.numpy()[expected])  # original indices
+
+
+@pytest.mark.parametrize(("policy", "warmup"), [("infobatch", 0), ("ucb", 1), ("random", 1)])
+def test_a_dynamic_method_without_a_warmup_takes_its_policys(policy, warmup):
+    """InfoBatch selects from the first epoch (its paper's rule); the paper-2 policies warm up for one epoch."""
+    from datadiet.experiments.methods import parse_method
+
+    assert parse_method("m", {"kind": "dynamic", "policy": policy}).params.warmup_epochs == warmup
+    assert parse_method("m", {"kind": "dynamic", "policy": policy, "warmup_epochs": 2}).params.warmup_epochs == 2
+
+
+@pytest.mark.parametrize("budget", ["epochs", "steps"])
+def test_a_shorter_full_run_trains_its_own_epochs_and_is_measured_against_full_data(tmp_path, budget):
+    """``full`` with ``epochs``: all the data for fewer epochs, the schedule compressed; it is one more method,
+    its compute over full data's, and never the reference."""
+    from datadiet.experiments import load_results
+    from datadiet.experiments.figures.costs import costed
+
+    recipe = merge(BASE, {"base": {"budget": budget, "epochs": 2}, "methods": {"short": {"kind": "full", "epochs": 1}},
+                          "grid": {"method": ["full", "short"]}})
+    experiment = expand(recipe)
+    assert sorted(r.trainer_config(N).to_dict()["epochs" if budget == "epochs" else "steps"]
+                  for r in experiment.runs) == ([1, 2] if budget == "epochs" else [5, 10])
+    run_sweep(experiment, tmp_path, progress=False)
+    by_label = {r.config["method"]["label"]: r for r in ResultStore(tmp_path / "results.sqlite").rows()}
+    assert by_label["short"].metrics["samples_seen"] == N and by_label["full"].metrics["samples_seen"] == 2 * N
+    points = {c.point.series: c for c in costed(load_results(tmp_path).points(), "samples")}
+    assert points["full"].point.is_reference and not points["short"].point.is_reference
+    assert points["full"].ratio == 1.0 and points["short"].ratio == pytest.approx(0.5)
+    assert points["short"].point.pruned == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="epochs must be a positive integer, got 0"):
+        expand(merge(recipe, {"methods": {"short": {"epochs": 0}}}))

@@ -94,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         check_output_dir(args.save_recordings, "--save-recordings")
     if args.from_recordings is not None:
         return _derive(args, options)
+    if get_score(args.method).kind == "data":
+        return _from_data(args, options)
     _fill_training_defaults(args)
     if not args.model:
         raise ValueError("--model is required to train (or derive a recorded score --from-recordings DIR)")
@@ -117,11 +119,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _given_training(args: argparse.Namespace) -> list[str]:
+    """The flags of the training options given on the command line."""
+    return ["--" + dest.replace("_", "-") for dest in _TRAINING if getattr(args, dest) is not None]
+
+
+def _from_data(args: argparse.Namespace, options: dict) -> int:
+    """A score of the data alone (``input_norm``): no network, no run, so no training option."""
+    from datadiet.scores import ScoreFile, score_runs
+
+    given = _given_training(args)
+    if given:
+        raise ValueError(f"{args.method} is computed from the data alone, with no network; drop {', '.join(given)}")
+    data = load_data(args).train
+    result = score_runs(args.method, data, _no_network, at=0, runs=1, progress=False, **options)
+    ScoreFile.from_runs(result, data, model="", model_kwargs={}).save(args.out)
+    print(f"{args.method} of the data, {len(data)} examples -> {args.out}")
+    return 0
+
+
+def _no_network(seed: int) -> nn.Module:
+    raise AssertionError("a score of the data alone builds no network")
+
+
 def _derive(args: argparse.Namespace, options: dict) -> int:
     """Derive the score file from saved recordings, refusing training options."""
     from datadiet.scores import ScoreFile, recorded_scores
 
-    given = ["--" + dest.replace("_", "-") for dest in _TRAINING if getattr(args, dest) is not None]
+    given = _given_training(args)
     if given:
         raise ValueError(f"--from-recordings takes the runs' setting from the recordings; drop {', '.join(given)}")
     if args.method not in recorded_scores():

@@ -241,16 +241,19 @@ class RunConfig:
 
     @property
     def train_epochs(self) -> int:
-        """Epochs the run trains under an epoch budget: ``epochs``, or ``round(epochs / keep)`` under "samples"."""
+        """Epochs the run trains under an epoch budget: ``epochs`` (or the method's own, see
+        :meth:`~datadiet.experiments.kinds.base.MethodParams.run_epochs`), or ``round(epochs / keep)`` under
+        "samples"."""
+        epochs = self.method.params.run_epochs(self)
         if self.budget != "samples" or self.keep is None:
-            return self.epochs
-        return max(1, math.floor(self.epochs / self.keep + 0.5))
+            return epochs
+        return max(1, math.floor(epochs / self.keep + 0.5))
 
     def trainer_config(self, num_train: int) -> TrainConfig:
         """The trainer's configuration for a training set of ``num_train`` examples (N, before any subset)."""
         if self.budget in EPOCH_BUDGETS:
             return TrainConfig(epochs=self.train_epochs, seed=self.seed, progress=False, **self.train)
-        steps = self.epochs * math.ceil(num_train / self.train["batch_size"])
+        steps = self.method.params.run_epochs(self) * math.ceil(num_train / self.train["batch_size"])
         return TrainConfig(steps=steps, seed=self.seed, progress=False, **self.train)
 
     def schedule(self) -> TrainConfig:

@@ -19,6 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 import torch
+from threadpoolctl import threadpool_limits
 
 from datadiet.experiments.multiprocess import in_processes, perform_in_processes
 from datadiet.experiments.tasks import perform
@@ -89,8 +90,10 @@ class PoolExecutor:
 
 
 def _start_worker(threads: int, parent: int) -> None:
-    """Set the worker's torch threads and make it exit if the sweep's process is killed."""
+    """Set the worker's torch and BLAS / OpenMP threads (numpy's too: without it each worker's numpy would use
+    every core) and make it exit if the sweep's process is killed."""
     torch.set_num_threads(threads)
+    threadpool_limits(limits=threads)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 

@@ -65,6 +65,12 @@ class Point:
     def kind(self) -> str:
         return self.method["kind"]
 
+    @property
+    def is_reference(self) -> bool:
+        """Whether the point is full data on its setting's schedule, what the others are measured against (a
+        full-data method with ``epochs`` of its own is not: see :mod:`datadiet.experiments.kinds.full`)."""
+        return self.kind == "full" and self.method.get("epochs") is None
+
     def x(self, axis: str) -> float | None:
         """The point's coordinate on ``axis`` (see the module docstring); None if its runs have no such key."""
         if axis == "pruned":

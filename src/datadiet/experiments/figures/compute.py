@@ -87,14 +87,16 @@ def _panel(ax: Axes, key: Axes, name: str, shown: list[Costed], references: list
     markers = iter("osD^v<>phX*P8" * 4)
     handles = []
     for label, members in series.items():
-        kind = members[0].point.kind
-        colour, line, marker = _FIXED.get(kind) or (next(colours), "-", next(markers))
-        if kind == "full":
+        point = members[0].point
+        reference = point.is_reference
+        fixed = _FIXED.get(point.kind) if reference or point.kind != "full" else None  # a shorter full run: a method
+        colour, line, marker = fixed or (next(colours), "-", next(markers))
+        if reference:
             _full_line(ax, members, colour)
         else:
             _curve(ax, members, colour, line, marker)
         seeds = "/".join(map(str, sorted({len(p.point.seeds) for p in members})))
-        handles.append(Line2D([], [], color=colour, linestyle=line, marker=None if kind == "full" else marker,
+        handles.append(Line2D([], [], color=colour, linestyle=line, marker=None if reference else marker,
                               markeredgecolor="black", markeredgewidth=0.4, label=f"{label} (n={seeds})"))
     ax.set_title(name)
     ax.set_xlim(-0.02, 1.0)

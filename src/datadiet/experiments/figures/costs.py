@@ -53,7 +53,7 @@ def check_against_full(where: str, shown: tuple[str, ...], runs: tuple[RunConfig
     unknown = [m for m in shown if m not in used]
     if unknown:
         raise ValueError(f"{where}.methods: no run uses {unknown[0]!r}; used: {', '.join(sorted(used))}")
-    if not any(r.method.kind == "full" for r in runs):
+    if not any(r.method.params.is_reference for r in runs):
         raise ValueError(f"{where}: {measure} is relative to full data; add a full-data method to the runs")
 
 
@@ -81,7 +81,7 @@ def run_compute(metrics: dict[str, np.ndarray], measure: str) -> np.ndarray:
 def costed(points: list[Point], measure: str) -> list[Costed]:
     """``points`` (analysis points left out) with their accuracy and compute relative to full data."""
     points = [p for p in points if "test_accuracy" in p.metrics]
-    full = {setting_key(p): float(run_compute(p.metrics, measure).mean()) for p in points if p.kind == "full"}
+    full = {setting_key(p): float(run_compute(p.metrics, measure).mean()) for p in points if p.is_reference}
     out = []
     for p in points:
         accuracy = 100.0 * p.metrics["test_accuracy"]

@@ -163,7 +163,7 @@ def _stats_table(points: list[Point], panel: str, axis: str) -> Table:
 
 def _cost_table(points: list[Point], axis: str) -> Table:
     """Mean training, scoring and total seconds, samples seen, and total time relative to full data."""
-    full = [p.stats("wallclock")[0] for p in points if p.kind == "full"]
+    full = [p.stats("wallclock")[0] for p in points if p.is_reference]
     reference = full[0] if len(full) == 1 else None
     rows = []
     for p in points:

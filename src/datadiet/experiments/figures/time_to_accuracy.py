@@ -60,7 +60,7 @@ class TimeToAccuracyFigure(FigureType):
     def render(self, inputs: FigureInputs, folder: Path) -> Rendered:
         points = [p for p in inputs.results.points("pruned", self.methods) if "test_accuracy" in p.metrics]
         timed = timed_points(points, lambda run_id: _read_log(inputs.run_dir(run_id)), self.tolerance)
-        if not any(t.ratios.size for t in timed if t.point.kind != "full"):
+        if not any(t.ratios.size for t in timed if not t.point.is_reference):
             return Rendered(notes=["no full-data run and no other run of the same seed have both finished yet"])
         kept = sorted({1.0 - t.point.pruned for t in timed if t.point.keep is not None}, reverse=True) or [1.0]
         figure = Figure(figsize=(6.4 * len(kept), 4.8), layout="constrained")
@@ -116,7 +116,7 @@ def timed_points(points: list[Point], read_log, tolerance: float) -> list[Timed]
     """``points`` with their curves (``read_log(run_id)`` gives a run's log entries), ratios and times to target."""
     full: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
     for p in points:
-        if p.kind == "full":
+        if p.is_reference:
             for i, seed in enumerate(p.seeds):
                 full[setting_key(p)][seed] = (float(p.metrics["total_seconds"][i]),
                                               100.0 * float(p.metrics["test_accuracy"][i]))
@@ -143,7 +143,7 @@ def timed_points(points: list[Point], read_log, tolerance: float) -> list[Timed]
 def time_table(timed: list[Timed], tolerance: float) -> Table:
     """Final accuracy, wall-clock and time to target per method and fraction kept (see the module docstring)."""
     rows = []
-    order = sorted(timed, key=lambda t: (t.point.kind != "full", t.point.keep is not None, -(1 - t.point.pruned),
+    order = sorted(timed, key=lambda t: (not t.point.is_reference, t.point.keep is not None, -(1 - t.point.pruned),
                                          t.point.series))
     for t in order:
         if not t.ratios.size:
@@ -183,7 +183,7 @@ def _panel(ax: Axes, shown: list[Timed], keep: float, tolerance: float) -> None:
             continue
         x = np.mean([s[:size] for s in t.seconds], axis=0)
         y = np.mean([a[:size] for a in t.accuracy], axis=0)
-        style = {"color": "black", "linewidth": 1.6} if t.point.kind == "full" else {"color": cmap(i % 10)}
+        style = {"color": "black", "linewidth": 1.6} if t.point.is_reference else {"color": cmap(i % 10)}
         ax.plot(x, y, marker=".", markersize=3, label=f"{t.point.series} (n={len(t.seconds)})", **style)
     if targets:
         target = targets[0]

@@ -78,6 +78,16 @@ class MethodParams:
         """Whether the method's runs take ``keep`` (the fraction of examples kept)."""
         return True
 
+    @property
+    def is_reference(self) -> bool:
+        """Whether the method's runs are the reference the others are measured against (full data on the run's
+        schedule)."""
+        return False
+
+    def run_epochs(self, run: RunConfig) -> int:
+        """The epochs of ``run``'s schedule (its ``epochs``; a full-data run may set its own)."""
+        return run.epochs
+
     @classmethod
     def from_table(cls, table: dict, where: str) -> MethodParams:
         """The parameters from a recipe's ``[methods.LABEL]`` table (without ``kind``); unknown keys are errors."""

@@ -67,8 +67,9 @@ def named_policy(name: str, options: dict, num_examples: int = 1, scores: Any = 
 class DynamicParams(MethodParams):
     """A dynamic pruning policy and the pruner's schedule; ``options`` are the policy's hyper-parameters.
 
-    ``class_balanced`` defaults to what the policy supports; ``options`` are completed with the policy's
-    defaults, so the stored configuration is the one that ran. ``init_from`` names a static method whose scores
+    ``class_balanced`` and ``warmup_epochs`` default to the policy's (InfoBatch: no warm-up; the others: one
+    epoch); ``options`` are completed with the policy's defaults, so the stored configuration is the one that
+    ran. ``init_from`` names a static method whose scores
     (``init_scores``, filled in from the recipe) are the pruner's first observation for a policy ranking by
     training losses (with no warm-up they make the first selection, in place of the untrained model's scoring
     pass), or all that a policy on static scores ranks by (it needs them).
@@ -76,7 +77,7 @@ class DynamicParams(MethodParams):
 
     policy: str
     period: int = 1
-    warmup_epochs: int = Policy.default_warmup_epochs
+    warmup_epochs: int | None = None
     class_balanced: bool | None = None
     final_full_epochs: int | None = None
     score_source: str = "pass"
@@ -88,6 +89,8 @@ class DynamicParams(MethodParams):
     def __post_init__(self) -> None:
         policy = named_policy(self.policy, self.options)
         object.__setattr__(self, "options", policy.options())
+        if self.warmup_epochs is None:
+            object.__setattr__(self, "warmup_epochs", policy.default_warmup_epochs)
         if self.class_balanced is None:
             object.__setattr__(self, "class_balanced", policy.class_balanced_ok)
         if self.score_source not in SCORE_SOURCES:
