@@ -6,8 +6,8 @@ Question: would a lower-precision scoring pass make the loss-based policies chea
           select? It pays only if it is faster and ranks the examples (almost) as float32 does.
 
 small_cnn (half width, as in benchmarks/dynamic_time_to_accuracy.toml) is trained for 2 epochs on the first 10,000
-training images; then ``datadiet.dynamic.scoring_pass`` scores them in float32 and under ``torch.autocast`` in bfloat16,
-alternately, one thread, CPU time, after a warm-up. Agreement: Spearman's rho of the two loss vectors, and the
+training images; then ``datadiet.dynamic.scoring_pass`` scores them in float32 and with ``precision="bf16"`` (bfloat16
+autocast), alternately, one thread, CPU time, after a warm-up. Agreement: Spearman's rho of the two loss vectors, and the
 overlap of the top 30% and top 50% by loss (the sets UCB's uncertainty term favours at keep 0.3 and 0.5).
 """
 
@@ -29,8 +29,7 @@ from datadiet.training import TrainConfig, train
 
 
 def bf16_pass(model: torch.nn.Module, data) -> torch.Tensor:
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        return scoring_pass(model, data)
+    return scoring_pass(model, data, precision="bf16")
 
 
 def top_overlap(a: np.ndarray, b: np.ndarray, keep: float) -> float:

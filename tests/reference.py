@@ -138,14 +138,18 @@ def naive_below_mean(scores) -> list[int]:
     return [i for i, s in enumerate(scores) if not math.isnan(float(s)) and float(s) < mean]
 
 
-def loop_cross_entropy(model, x, y) -> list[float]:
-    """Per-example cross-entropy, one example at a time, in evaluation mode without gradients."""
+def loop_cross_entropy(model, x, y, autocast_dtype=None) -> list[float]:
+    """Per-example cross-entropy, one example at a time, in evaluation mode without gradients; with
+    ``autocast_dtype`` the forward pass runs under CPU autocast to it, the loss taken in float32."""
+    import contextlib
+
     import torch
     import torch.nn.functional as F
 
     model.eval()
-    with torch.no_grad():
-        return [float(F.cross_entropy(model(x[i : i + 1]), y[i : i + 1])) for i in range(len(y))]
+    cast = torch.autocast("cpu", dtype=autocast_dtype) if autocast_dtype is not None else contextlib.nullcontext()
+    with torch.no_grad(), cast:
+        return [float(F.cross_entropy(model(x[i : i + 1]).float(), y[i : i + 1])) for i in range(len(y))]
 
 
 

@@ -77,7 +77,7 @@ def test_the_light_names_match_the_registries():
     from datadiet.scores.runs import recorded_scores
     from datadiet.selection import list_rules
     from datadiet.training.config import PRECISIONS
-    from datadiet.dynamic.scoring import SCORE_SOURCES
+    from datadiet.dynamic.scoring import SCORE_PRECISIONS, SCORE_SOURCES
 
     assert names.DATASETS == tuple(list_datasets())
     assert names.MODELS == tuple(list_models())
@@ -88,6 +88,7 @@ def test_the_light_names_match_the_registries():
     assert names.RULES == tuple(list_rules())
     assert names.POLICIES == tuple(POLICIES)
     assert names.SCORE_SOURCES == tuple(SCORE_SOURCES)
+    assert names.SCORE_PRECISIONS == tuple(SCORE_PRECISIONS)
     assert names.EXECUTORS == tuple(EXECUTORS)
     assert names.EXPORT_FORMATS == tuple(FORMATS)
     for option, takers in names.RECORDED_SCORE_OPTIONS.items():

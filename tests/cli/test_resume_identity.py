@@ -68,6 +68,7 @@ CHANGES = [
     ("ucb", ["--paper-faithful"], "paper_faithful: saved false, now true"),
     ("ucb", ["--warmup-epochs", "0"], "warmup_epochs: saved none, now 0"),
     ("ucb", ["--final-full-epochs", "1"], "final_full_epochs: saved none, now 1"),
+    ("ucb", ["--score-precision", "bf16"], "score_precision: saved none, now bf16"),
 ]
 
 

@@ -42,3 +42,30 @@ def test_unsupported_data_is_refused(blobs):
         scoring_pass(bn_model(), 42)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         scoring_pass(bn_model(), blobs, batch_size=0)
+
+
+def test_a_bfloat16_pass_is_the_loop_under_autocast_and_ranks_as_float32(blobs):
+    from scipy.stats import spearmanr
+
+    model = bn_model()
+    fp32 = scoring_pass(model, blobs, batch_size=10)
+    bf16 = scoring_pass(model, blobs, batch_size=10, precision="bf16")
+    assert model.training and bf16.dtype == torch.float32 and bf16.shape == fp32.shape
+    assert not torch.equal(bf16, fp32)  # the forward pass did run in bfloat16
+    expected = torch.tensor(loop_cross_entropy(model, blobs.x, blobs.y, autocast_dtype=torch.bfloat16))
+    assert torch.allclose(bf16, expected, rtol=2e-2, atol=2e-2)
+    assert spearmanr(bf16, fp32).statistic > 0.99
+    with pytest.raises(ValueError, match="unknown score_precision 'fp16'; valid: fp32, bf16"):
+        scoring_pass(model, blobs, precision="fp16")
+
+
+def test_enter_epoch_scores_in_the_precision_it_is_given(blobs):
+    from datadiet.dynamic import DynamicPruner
+    from datadiet.dynamic.scoring import enter_epoch
+
+    model = bn_model()
+    pruner = DynamicPruner(len(blobs), policy="ucb", keep=0.5, period=1, epochs=2, warmup_epochs=0, seed=0,
+                           class_balanced=False)
+    assert enter_epoch(pruner, 0, model, blobs, score_precision="bf16") == len(blobs)
+    assert torch.equal(pruner.tracker.latest, scoring_pass(model, blobs, precision="bf16"))
+    assert not torch.equal(pruner.tracker.latest, scoring_pass(model, blobs))

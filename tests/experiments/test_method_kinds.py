@@ -259,3 +259,29 @@ def test_a_shorter_full_run_trains_its_own_epochs_and_is_measured_against_full_d
     assert points["short"].point.pruned == pytest.approx(0.5)
     with pytest.raises(ValueError, match="epochs must be a positive integer, got 0"):
         expand(merge(recipe, {"methods": {"short": {"epochs": 0}}}))
+
+
+def test_a_dynamic_method_scores_in_its_precision(tmp_path):
+    """``score_precision = "bf16"`` reaches the pruning callback and the run's identity; the default leaves the
+    identity of earlier runs as it was; an unknown precision is refused."""
+    from types import SimpleNamespace
+
+    from torch.utils.data import TensorDataset
+
+    from datadiet.experiments.kinds.base import Plan, PlanContext
+    from datadiet.experiments.kinds.dynamic import with_pruner
+    from datadiet.experiments.methods import parse_method
+
+    default = parse_method("u", {"kind": "dynamic", "policy": "ucb"})
+    bf16 = parse_method("u", {"kind": "dynamic", "policy": "ucb", "score_precision": "bf16"})
+    assert "score_precision" not in default.to_dict() and bf16.to_dict()["score_precision"] == "bf16"
+    with pytest.raises(ValueError, match="unknown score_precision 'fp16'; valid: fp32, bf16"):
+        parse_method("u", {"kind": "dynamic", "policy": "ucb", "score_precision": "fp16"})
+    train = TensorDataset(torch.zeros(20, 2), torch.zeros(20, dtype=torch.long))
+    for method, expected in ((default, "fp32"), (bf16, "bf16")):
+        pruner = method.params.pruner(20, keep=0.5, seed=0, epochs=3, labels=None)
+        plan = with_pruner(Plan(), pruner, method.params, SimpleNamespace(train=train), PlanContext(tmp_path, None))
+        assert plan.callbacks[0].score_precision == expected
+    experiment = expand(merge(BASE, {"methods": {"ucb": {"score_precision": "bf16"}}, "grid": {"method": ["ucb"]}}))
+    summary = run_sweep(experiment, tmp_path / "sweep", progress=False)
+    assert not summary.failed and len(summary.finished) == 1

@@ -160,3 +160,21 @@ def test_import_error_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "datadiet.integrations.hugging_face")
     with pytest.raises(ImportError, match=r'pip install "datadiet\[hf\]"'):
         importlib.import_module("datadiet.integrations.hugging_face")
+
+
+def test_the_scoring_pass_runs_in_the_precision_given():
+    """``score_precision="bf16"``: the checkpoint's losses are those of a bfloat16 scoring pass of the model, not
+    float32's; an unknown precision is refused when the callback is built."""
+    from datadiet.dynamic import scoring_pass
+
+    data = token_dataset()
+    score_data = DictBatches(data, inputs=["input_ids", "attention_mask"], label="label")
+    model = tiny_bert()
+    pruner = DynamicPruner(N, policy="ucb", keep=KEEP / N, period=1, epochs=EPOCHS, warmup_epochs=0,
+                           labels=labels_of(data))
+    callback = DynamicPruningCallback(pruner, score_source="pass", score_data=score_data, score_precision="bf16")
+    callback.on_epoch_begin(None, None, None, model=model)
+    assert torch.equal(pruner.tracker.latest, scoring_pass(model, score_data, precision="bf16"))
+    assert not torch.equal(pruner.tracker.latest, scoring_pass(model, score_data))
+    with pytest.raises(ValueError, match="unknown score_precision 'half'"):
+        DynamicPruningCallback(pruner, score_source="pass", score_data=score_data, score_precision="half")

@@ -159,3 +159,24 @@ def test_misconfigured_fits_are_refused_with_the_fix():
                  lambda ds: DataLoader(WithPositions(ds), sampler=fresh, batch_size=8), step=loss_only)
     with pytest.raises(ValueError, match="score_data="):
         DynamicPruningCallback(fresh)
+
+
+def test_the_scoring_pass_runs_in_the_precision_given():
+    """``score_precision="bf16"``: the checkpoint's losses are those of a bfloat16 scoring pass, not float32's;
+    an unknown precision is refused when the callback is built."""
+    from types import SimpleNamespace
+
+    from torch.utils.data import TensorDataset
+
+    from datadiet.dynamic import scoring_pass
+
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(200, 8), torch.randint(0, 3, (200,)))
+    net = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Linear(32, 3))
+    pruner = DynamicPruner(200, policy="ucb", keep=0.5, period=1, epochs=2, warmup_epochs=0, class_balanced=False)
+    callback = DynamicPruningCallback(pruner, score_source="pass", score_data=data, score_precision="bf16")
+    callback.on_fit_start(SimpleNamespace(current_epoch=0), net)
+    assert torch.equal(pruner.tracker.latest, scoring_pass(net, data, precision="bf16"))
+    assert not torch.equal(pruner.tracker.latest, scoring_pass(net, data))
+    with pytest.raises(ValueError, match="unknown score_precision 'half'"):
+        DynamicPruningCallback(pruner, score_source="pass", score_data=data, score_precision="half")

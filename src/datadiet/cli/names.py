@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "AUGMENTATIONS", "DATASETS", "EXECUTORS", "EXPORT_FORMATS", "MODELS", "POLICIES", "PRECISIONS",
-    "RECORDED_SCORE_OPTIONS", "RECORDED_SCORES", "RULES", "SCORES", "SCORE_SOURCES",
+    "RECORDED_SCORE_OPTIONS", "RECORDED_SCORES", "RULES", "SCORES", "SCORE_PRECISIONS", "SCORE_SOURCES",
 ]
 
 DATASETS = ("cifar10", "cifar100", "cinic10", "digits", "fashion-mnist", "folder", "kmnist", "mnist", "mnist1d", "npz")
@@ -49,6 +49,8 @@ POLICIES = ("random", "uncertainty", "uncertainty-ema", "egreedy", "ucb", "infob
 """``datadiet.dynamic.POLICIES``."""
 SCORE_SOURCES = ("pass", "batch", "stale")
 """``datadiet.dynamic.scoring.SCORE_SOURCES``."""
+SCORE_PRECISIONS = ("fp32", "bf16")
+"""``datadiet.dynamic.scoring.SCORE_PRECISIONS``."""
 EXECUTORS = ("local", "ray")
 """``datadiet.experiments.executors.EXECUTORS``."""
 EXPORT_FORMATS = ("csv", "parquet")

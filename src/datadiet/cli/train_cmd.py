@@ -101,4 +101,5 @@ def _dynamic_record(callback) -> dict | None:
     if callback is None:
         return None
     pruner = callback.pruner
-    return {**pruner.config(), "score_source": callback.score_source, "checkpoints": pruner.num_checkpoints}
+    return {**pruner.config(), "score_source": callback.score_source, "score_precision": callback.score_precision,
+            "checkpoints": pruner.num_checkpoints}

@@ -11,10 +11,15 @@ A partial pass (``enter_epoch(..., score_source="stale")``) forwards only the
 examples the pruner has not seen in a training batch since its last checkpoint; those it trained on keep the loss
 of their training batch. At keep 0.3 that is 0.7 N examples per checkpoint, and none at the checkpoint after a
 warm-up epoch on all data. One process only (a process group would first have to merge what each rank trained on).
+
+``precision="bf16"`` (``score_precision`` of :func:`enter_epoch` and the callbacks) runs the forward pass under
+bfloat16 autocast: on a CPU it took 0.6-0.8x the time of float32 and ranked the examples the same (Spearman 1.0000,
+``benchmarks/bench_scoring_precision.py``). The losses are computed and returned in float32 either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -29,14 +34,31 @@ from datadiet.dynamic.pruner import DynamicPruner
 from datadiet.inference import Device, eval_mode, forward_batch_size, model_device
 
 __all__ = [
-    "SCORE_SOURCES", "enter_epoch", "learns_from_batches", "resolve_score_source", "scores_by_pass", "scoring_pass",
-    "scoring_positions",
+    "SCORE_PRECISIONS", "SCORE_SOURCES", "check_score_precision", "enter_epoch", "learns_from_batches",
+    "resolve_score_source", "scores_by_pass", "scoring_pass", "scoring_positions",
 ]
 
 SCORE_SOURCES = ("pass", "batch", "stale")
 """Where a pruner's losses come from: a scoring pass over all examples at each checkpoint (``"pass"``, paper 2's
 rule), the training batches (``"batch"``, InfoBatch's), or both, the pass over the stale examples only
 (``"stale"``)."""
+
+
+SCORE_PRECISIONS = ("fp32", "bf16")
+"""Precision of a scoring pass's forward: float32, or bfloat16 autocast (the losses are float32 either way)."""
+
+
+def check_score_precision(precision: str) -> str:
+    """``precision`` if it is one of :data:`SCORE_PRECISIONS`, else ``ValueError`` naming them."""
+    if precision not in SCORE_PRECISIONS:
+        raise ValueError(f"unknown score_precision {precision!r}; valid: {', '.join(SCORE_PRECISIONS)}")
+    return precision
+
+
+def _autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
+    if check_score_precision(precision) == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def scores_by_pass(source: str) -> bool:
@@ -72,9 +94,10 @@ def scoring_positions(n: int) -> torch.Tensor:
 
 
 def scoring_pass(model: nn.Module, data: Data, *, batch_size: int | None = None, device: Device = None,
-                 only: torch.Tensor | None = None) -> torch.Tensor:
+                 only: torch.Tensor | None = None, precision: str = "fp32") -> torch.Tensor:
     """Per-example cross-entropy of ``model`` on all of ``data``, shape ``(N,)``, float32, on the CPU; with ``only``
-    (positions ``(m,)``, one process, not a ``DataLoader``) on those examples alone, shape ``(m,)``.
+    (positions ``(m,)``, one process, not a ``DataLoader``) on those examples alone, shape ``(m,)``; the forward
+    pass in ``precision`` (:data:`SCORE_PRECISIONS`).
 
     ``device`` defaults to the model's, ``batch_size`` to :func:`~datadiet.inference.forward_batch_size`'s.
     Number of examples this process forwards: ``len(scoring_positions(N))`` (``m`` with ``only``).
@@ -86,7 +109,7 @@ def scoring_pass(model: nn.Module, data: Data, *, batch_size: int | None = None,
     if only is not None:
         _refuse_partial_pass_in_a_group()
     positions = scoring_positions(n) if is_distributed() and not isinstance(source, DataLoader) else only
-    with torch.inference_mode(), eval_mode(model):
+    with torch.inference_mode(), eval_mode(model), _autocast(precision, device):
         forward = Forward(model, device)
 
         def losses(batch: Batch, first: bool) -> torch.Tensor:
@@ -105,7 +128,8 @@ def scoring_pass(model: nn.Module, data: Data, *, batch_size: int | None = None,
 
 
 def enter_epoch(pruner: DynamicPruner, epoch: int, model: nn.Module, data: Data | None, *,
-                batch_size: int | None = None, device: Device = None, score_source: str = "pass") -> int:
+                batch_size: int | None = None, device: Device = None, score_source: str = "pass",
+                score_precision: str = "fp32") -> int:
     """Enter ``epoch`` of ``pruner``, after the scoring pass over ``data`` that ``score_source`` asks for if the
     epoch's selection needs scores.
 
@@ -114,7 +138,8 @@ def enter_epoch(pruner: DynamicPruner, epoch: int, model: nn.Module, data: Data 
     refused here, before any training, inside a process group); ``"batch"`` scores nothing (the pruner is fed
     training-batch losses), as does ``data`` None. Returns the number of examples this process forwarded for
     scoring (0 without a pass). Every training loop that drives the pruner (datadiet's trainer, the Lightning and
-    Hugging Face callbacks) enters its epochs through this.
+    Hugging Face callbacks) enters its epochs through this. ``score_precision``: the passes' forward precision
+    (:data:`SCORE_PRECISIONS`).
     """
     if score_source == "stale":
         _refuse_partial_pass_in_a_group()
@@ -123,10 +148,12 @@ def enter_epoch(pruner: DynamicPruner, epoch: int, model: nn.Module, data: Data 
         if score_source == "stale":
             stale = pruner.stale_positions()
             if len(stale):
-                pruner.update(stale, scoring_pass(model, data, batch_size=batch_size, device=device, only=stale))
+                pruner.update(stale, scoring_pass(model, data, batch_size=batch_size, device=device, only=stale,
+                                                  precision=score_precision))
             forwarded = len(stale)
         else:
-            pruner.score_all(scoring_pass(model, data, batch_size=batch_size, device=device))
+            pruner.score_all(scoring_pass(model, data, batch_size=batch_size, device=device,
+                                          precision=score_precision))
             forwarded = len(scoring_positions(pruner.num_examples))
     pruner.set_epoch(epoch)
     return forwarded

@@ -58,7 +58,7 @@ from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data, WithPositions
 from datadiet.data.model_calls import logits_of
 from datadiet.dynamic.distributed import is_distributed
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.dynamic.scoring import enter_epoch, learns_from_batches
+from datadiet.dynamic.scoring import check_score_precision, enter_epoch, learns_from_batches
 from datadiet.integrations import check_pruning_options, gather_result
 
 __all__ = ["AccumulatorCallback", "DynamicPruningCallback", "PerExampleTrainer"]
@@ -78,16 +78,18 @@ class DynamicPruningCallback(TrainerCallback):
             (a ``datasets.Dataset`` in the torch format, or ``DictBatches(dataset, inputs=[...], label=...)`` to
             name the columns); needed by ``"pass"`` when the policy ranks by scores.
         batch_size: the scoring pass's batch size (default: the device's).
+        score_precision: the scoring pass's forward precision, ``"fp32"`` or ``"bf16"`` (autocast).
 
     Attributes ``samples_trained`` and ``scoring_forward`` count the examples this process trained on and
     forwarded for scoring passes.
     """
 
     def __init__(self, pruner: DynamicPruner, *, score_source: str | None = None, score_data: Data | None = None,
-                 batch_size: int | None = None) -> None:
+                 batch_size: int | None = None, score_precision: str = "fp32") -> None:
         score_source = check_pruning_options(pruner, score_source, score_data,
                                              "the training batches' per-example losses")
         self.pruner, self.score_source, self.score_data, self.batch_size = pruner, score_source, score_data, batch_size
+        self.score_precision = check_score_precision(score_precision)
         self.epoch = 0
         self.samples_trained = 0
         self.scoring_forward = 0
@@ -98,7 +100,8 @@ class DynamicPruningCallback(TrainerCallback):
 
     def on_epoch_begin(self, args, state, control, model=None, **kwargs) -> None:
         self.scoring_forward += enter_epoch(self.pruner, self.epoch, model, self.score_data,
-                                            batch_size=self.batch_size, score_source=self.score_source)
+                                            batch_size=self.batch_size, score_source=self.score_source,
+                                            score_precision=self.score_precision)
 
     def on_batch_end(self, result: BatchResult) -> None:
         """Count the batch, and with ``score_source="batch"`` give its losses to the pruner."""

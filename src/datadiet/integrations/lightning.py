@@ -60,7 +60,7 @@ from datadiet.callbacks import Accumulator, BatchResult
 from datadiet.data.batches import LABEL_KEYS, POSITION_KEY, Data
 from datadiet.dynamic.distributed import is_distributed
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.dynamic.scoring import enter_epoch, learns_from_batches
+from datadiet.dynamic.scoring import check_score_precision, enter_epoch, learns_from_batches
 from datadiet.integrations import check_pruning_options, gather_result
 
 __all__ = ["AccumulatorCallback", "DynamicPruningCallback", "batch_result", "per_example_losses",
@@ -83,6 +83,7 @@ class DynamicPruningCallback(pl.Callback):
         score_data: all N training examples in position order, in any form :func:`~datadiet.dynamic.scoring_pass`
             takes (un-augmented); needed by ``"pass"`` when the policy ranks by scores.
         batch_size: the scoring pass's batch size (default: the device's).
+        score_precision: the scoring pass's forward precision, ``"fp32"`` or ``"bf16"`` (autocast).
 
     The next epoch is entered (and selected, scoring first if needed) at the end of the previous one, so that
     Lightning reads its exact length when it reloads the train ``DataLoader``. Attributes ``samples_trained`` and
@@ -90,9 +91,10 @@ class DynamicPruningCallback(pl.Callback):
     """
 
     def __init__(self, pruner: DynamicPruner, *, score_source: str | None = None, score_data: Data | None = None,
-                 batch_size: int | None = None) -> None:
+                 batch_size: int | None = None, score_precision: str = "fp32") -> None:
         score_source = check_pruning_options(pruner, score_source, score_data, "the training step's per-example losses")
         self.pruner, self.score_source, self.score_data, self.batch_size = pruner, score_source, score_data, batch_size
+        self.score_precision = check_score_precision(score_precision)
         self.samples_trained = 0
         self.scoring_forward = 0
 
@@ -144,7 +146,7 @@ class DynamicPruningCallback(pl.Callback):
     def _enter(self, epoch: int, model: pl.LightningModule) -> None:
         """Score at a checkpoint that needs it, then make ``epoch``'s selection (every rank, in step)."""
         self.scoring_forward += enter_epoch(self.pruner, epoch, model, self.score_data, batch_size=self.batch_size,
-                                            score_source=self.score_source)
+                                            score_source=self.score_source, score_precision=self.score_precision)
 
     def state_dict(self) -> dict:
         return {"pruner": self.pruner.state_dict(), "samples_trained": self.samples_trained,

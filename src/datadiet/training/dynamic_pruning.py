@@ -19,14 +19,17 @@ from torch.utils.data import TensorDataset
 from datadiet.callbacks import BatchResult, Callback
 from datadiet.data.dataset import IndexedDataset
 from datadiet.dynamic.pruner import DynamicPruner
-from datadiet.dynamic.scoring import SCORE_SOURCES, enter_epoch, learns_from_batches, resolve_score_source
+from datadiet.dynamic.scoring import (
+    SCORE_SOURCES, check_score_precision, enter_epoch, learns_from_batches, resolve_score_source,
+)
 from datadiet.inference import Device
 
 __all__ = ["DynamicPruningCallback", "SCORE_SOURCES", "resolve_score_source"]
 
 
 class DynamicPruningCallback(Callback):
-    """Select the training positions of each epoch with ``pruner``; scores from ``score_source``.
+    """Select the training positions of each epoch with ``pruner``; scores from ``score_source``, scoring passes
+    in ``score_precision`` (``"fp32"`` or ``"bf16"``, see :mod:`datadiet.dynamic.scoring`).
 
     Attributes:
         scoring_forward: number of examples forwarded by scoring passes so far (read by the trainer).
@@ -34,9 +37,10 @@ class DynamicPruningCallback(Callback):
 
     def __init__(
         self, pruner: DynamicPruner, data: IndexedDataset | TensorDataset, *, score_source: str | None = None,
-        batch_size: int | None = None, device: Device = None,
+        batch_size: int | None = None, device: Device = None, score_precision: str = "fp32",
     ) -> None:
         score_source = resolve_score_source(pruner, score_source)
+        self.score_precision = check_score_precision(score_precision)
         if len(data) != pruner.num_examples:
             raise ValueError(f"the data has {len(data)} examples but the pruner was built for {pruner.num_examples}")
         self.pruner, self.data, self.score_source = pruner, data, score_source
@@ -51,7 +55,8 @@ class DynamicPruningCallback(Callback):
     def on_epoch_start(self, epoch: int, model: nn.Module) -> torch.Tensor:
         """Score at checkpoints (``score_source="pass"``), then return this epoch's positions ``(m,)``, int64."""
         self.scoring_forward += enter_epoch(self.pruner, epoch, model, self.data, batch_size=self.batch_size,
-                                            device=self.device, score_source=self.score_source)
+                                            device=self.device, score_source=self.score_source,
+                                            score_precision=self.score_precision)
         return self.pruner.epoch_positions()
 
     def epoch_length(self, epoch: int) -> int:
@@ -75,8 +80,9 @@ class DynamicPruningCallback(Callback):
 
     def identity(self) -> dict:
         """The settings that determine the selections (compared when a run resumes): the pruner's and the score
-        source."""
-        return {**self.pruner.config(), "score_source": self.score_source}
+        source (and the scoring precision when not float32)."""
+        precision = {"score_precision": self.score_precision} if self.score_precision != "fp32" else {}
+        return {**self.pruner.config(), "score_source": self.score_source, **precision}
 
     def state_dict(self) -> dict:
         return {"pruner": self.pruner.state_dict(), "scoring_forward": self.scoring_forward}

@@ -128,7 +128,7 @@ class AlwaysSometimesParams(MethodParams):
                                policy=policy)
         _save_groups(context.run_dir, groups, pooled.upper)
         plan = Plan(notes={f"num_{name}": int(len(p)) for name, p in groups.items()})
-        return with_pruner(plan, pruner, source.score_source, splits, context)
+        return with_pruner(plan, pruner, source, splits, context)
 
     def _static_plan(self, run: RunConfig, splits: Splits, context: PlanContext) -> Plan:
         """The top k by the source runs' final checkpoint scores, the same at every checkpoint."""
@@ -140,7 +140,7 @@ class AlwaysSometimesParams(MethodParams):
         if any(epoch != last for epoch in epochs):
             raise ValueError(f"the source runs kept the scores of the checkpoints at epochs {epochs}; the static arm "
                              f"needs those of the final checkpoint (epoch {last})")
-        return with_pruner(Plan(), pruner, source.score_source, splits, context)
+        return with_pruner(Plan(), pruner, source, splits, context)
 
     def estimated_epochs(self, run: RunConfig) -> float:
         """The source's schedule at this run's size; the policy needs no scoring pass."""

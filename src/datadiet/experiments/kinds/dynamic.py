@@ -31,13 +31,13 @@ from datadiet.data import Splits
 from datadiet.dynamic import POLICIES, DynamicPruner, Policy, make_policy
 from datadiet.dynamic.policies import STATIC_POLICIES, make_static_policy
 from datadiet.experiments.checkpoint_scores import CheckpointScoresCallback, ranks_by_losses
-from datadiet.experiments.config import RunConfig
+from datadiet.experiments.config import IF_SET, RunConfig
 from datadiet.experiments.estimate import FORWARD_PASS
 from datadiet.experiments.kinds.base import MethodParams, Plan, PlanContext, epoch_budget, run_scores
 from datadiet.experiments.kinds.static import StaticParams
 from datadiet.experiments.values import build, check_keys, field_values
 from datadiet.scores import get_score
-from datadiet.dynamic.scoring import SCORE_SOURCES
+from datadiet.dynamic.scoring import SCORE_SOURCES, check_score_precision
 from datadiet.training.dynamic_pruning import DynamicPruningCallback
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ class DynamicParams(MethodParams):
     class_balanced: bool | None = None
     final_full_epochs: int | None = None
     score_source: str = "pass"
+    score_precision: str = field(default="fp32", metadata=IF_SET)
     init_from: str | None = None
     options: dict = field(default_factory=dict)
     init_scores: StaticParams | None = field(default=None, init=False)
@@ -95,6 +96,7 @@ class DynamicParams(MethodParams):
             object.__setattr__(self, "class_balanced", policy.class_balanced_ok)
         if self.score_source not in SCORE_SOURCES:
             raise ValueError(f"unknown score_source {self.score_source!r}; valid: {', '.join(SCORE_SOURCES)}")
+        check_score_precision(self.score_precision)
         if self.on_static_scores and self.init_from is None:
             raise ValueError(f"policy {self.policy!r} ranks by static scores: name their static method with "
                              "init_from = \"LABEL\"")
@@ -171,24 +173,26 @@ class DynamicParams(MethodParams):
         train = splits.train
         if self.init_scores is None:
             pruner = self.pruner(len(train), keep=run.keep, seed=run.seed, epochs=run.train_epochs, labels=train.y)
-            return with_pruner(Plan(), pruner, self.score_source, splits, context)
+            return with_pruner(Plan(), pruner, self, splits, context)
         scores, plan = run_scores(run, splits, context)
         policy = named_policy(self.policy, self.options, scores=scores.runs) if self.on_static_scores else None
         pruner = self.pruner(len(train), keep=run.keep, seed=run.seed, epochs=run.train_epochs, labels=train.y,
                              policy=policy)
         if policy is None:
             pruner.start_from(scores.mean)
-        return with_pruner(plan, pruner, self.score_source, splits, context)
+        return with_pruner(plan, pruner, self, splits, context)
 
     def estimated_epochs(self, run: RunConfig) -> float:
         share = {"pass": 1.0, "batch": 0.0, "stale": 1.0 - (run.keep or 0.0)}[self.score_source]
         return pruned_epochs(self, run, pass_share=share)
 
 
-def with_pruner(plan: Plan, pruner: DynamicPruner, source: str, splits: Splits, context: PlanContext) -> Plan:
-    """``plan`` with ``pruner`` as its trainer callback (scores from ``source``) and its counts to keep, and,
-    if it ranks by training losses, the callback keeping its checkpoint scores."""
-    plan.callbacks = [DynamicPruningCallback(pruner, splits.train, score_source=source, device=context.device)]
+def with_pruner(plan: Plan, pruner: DynamicPruner, params: DynamicParams, splits: Splits,
+                context: PlanContext) -> Plan:
+    """``plan`` with ``pruner`` as its trainer callback (scores from ``params``' source, in its precision) and its
+    counts to keep, and, if it ranks by training losses, the callback keeping its checkpoint scores."""
+    plan.callbacks = [DynamicPruningCallback(pruner, splits.train, score_source=params.score_source,
+                                             score_precision=params.score_precision, device=context.device)]
     if ranks_by_losses(pruner.policy):
         plan.callbacks.append(CheckpointScoresCallback(pruner, context.run_dir))
     plan.pruner = pruner
