@@ -34,8 +34,8 @@ from datadiet.dynamic.pruner import DynamicPruner
 from datadiet.inference import Device, eval_mode, forward_batch_size, model_device
 
 __all__ = [
-    "SCORE_PRECISIONS", "SCORE_SOURCES", "check_score_precision", "enter_epoch", "learns_from_batches",
-    "resolve_score_source", "scores_by_pass", "scoring_pass", "scoring_positions",
+    "SCORE_PRECISIONS", "SCORE_SOURCES", "check_score_precision", "check_score_source", "enter_epoch",
+    "learns_from_batches", "resolve_score_source", "scores_by_pass", "scoring_pass", "scoring_positions",
 ]
 
 SCORE_SOURCES = ("pass", "batch", "stale")
@@ -71,13 +71,17 @@ def learns_from_batches(source: str) -> bool:
     return source in ("batch", "stale")
 
 
-def resolve_score_source(pruner: DynamicPruner, score_source: str | None) -> str:
-    """``score_source``, or the pruner's policy's own when None (``"pass"``; InfoBatch: ``"batch"``); an unknown one
-    raises ``ValueError``."""
-    source = pruner.policy.default_score_source if score_source is None else score_source
+def check_score_source(source: str) -> str:
+    """``source`` if it is one of :data:`SCORE_SOURCES`, else ``ValueError`` naming them."""
     if source not in SCORE_SOURCES:
         raise ValueError(f"unknown score_source {source!r}; valid: {', '.join(SCORE_SOURCES)}")
     return source
+
+
+def resolve_score_source(pruner: DynamicPruner, score_source: str | None) -> str:
+    """``score_source``, or the pruner's policy's own when None (``"pass"``; InfoBatch: ``"batch"``); an unknown one
+    raises ``ValueError``."""
+    return check_score_source(pruner.policy.default_score_source if score_source is None else score_source)
 
 
 def _refuse_partial_pass_in_a_group() -> None:

@@ -37,7 +37,7 @@ from datadiet.experiments.kinds.base import MethodParams, Plan, PlanContext, epo
 from datadiet.experiments.kinds.static import StaticParams
 from datadiet.experiments.values import build, check_keys, field_values
 from datadiet.scores import get_score
-from datadiet.dynamic.scoring import SCORE_SOURCES, check_score_precision
+from datadiet.dynamic.scoring import check_score_precision, check_score_source
 from datadiet.training.dynamic_pruning import DynamicPruningCallback
 
 if TYPE_CHECKING:
@@ -94,8 +94,7 @@ class DynamicParams(MethodParams):
             object.__setattr__(self, "warmup_epochs", policy.default_warmup_epochs)
         if self.class_balanced is None:
             object.__setattr__(self, "class_balanced", policy.class_balanced_ok)
-        if self.score_source not in SCORE_SOURCES:
-            raise ValueError(f"unknown score_source {self.score_source!r}; valid: {', '.join(SCORE_SOURCES)}")
+        check_score_source(self.score_source)
         check_score_precision(self.score_precision)
         if self.on_static_scores and self.init_from is None:
             raise ValueError(f"policy {self.policy!r} ranks by static scores: name their static method with "
